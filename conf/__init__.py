@@ -1,0 +1,1 @@
+"""Hydra config tree of pdebench (load with ``pkg://pdebench.conf``)."""

@@ -1,0 +1,1 @@
+"""Dataset adapters and generators. Registered through the entry point ``builtin_datasets``."""

@@ -1,0 +1,1 @@
+"""The model zoo. Registered through the ``pdebench.plugins`` entry point ``builtin_models``."""

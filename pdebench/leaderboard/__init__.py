@@ -1,0 +1,1 @@
+"""Leaderboard tables generated from result.json files."""

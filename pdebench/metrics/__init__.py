@@ -1,0 +1,1 @@
+"""Data-oriented and physics-oriented metrics (torchmetrics, DDP-safe)."""

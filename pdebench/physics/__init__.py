@@ -1,0 +1,1 @@
+"""Equation residuals written once against a derivative provider."""
