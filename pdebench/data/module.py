@@ -1,0 +1,85 @@
+"""The LightningDataModule: seeded splits, normaliser statistics, loaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from pdebench.data.meta import DatasetMeta
+from pdebench.data.normalize import fit_channel_stats
+from pdebench.data.source import DataSource
+from pdebench.data.splits import make_splits
+
+
+class PDEDataModule(L.LightningDataModule):
+    """Wraps a :class:`DataSource` into train/val/test loaders.
+
+    Parameters
+    ----------
+    source : DataSource
+    batch_size : int
+        Training batch size; evaluation uses ``eval_batch_size`` (default: the same).
+    split : dict
+        ``train``, ``val``, ``test`` (fractions or counts), ``seed`` and ``mode``
+        (``"random"`` or ``"published"``), see :func:`pdebench.data.splits.make_splits`.
+    num_workers : int
+        DataLoader workers; each opens its own file handle.
+    """
+
+    def __init__(self, source: DataSource, batch_size: int = 16, split: dict | None = None,
+                 num_workers: int = 0, eval_batch_size: int | None = None,
+                 pin_memory: bool = False) -> None:
+        super().__init__()
+        self.source = source
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size or batch_size
+        self.split_cfg = dict(split or {})
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.dataset: Dataset | None = None
+        self.indices: dict[str, Any] = {}
+        self.stats: dict[str, tuple] = {}
+
+    @property
+    def meta(self) -> DatasetMeta:
+        return self.source.meta
+
+    def prepare_data(self) -> None:
+        self.source.prepare()
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.dataset is not None:
+            return
+        self.source.prepare()  # idempotent; covers callers that skip prepare_data
+        self.dataset = self.source.open()
+        cfg = dict(self.split_cfg)
+        if cfg.get("mode") == "published" and self.source.published_split:
+            cfg = {**cfg, **self.source.published_split}
+        self.indices = make_splits(len(self.dataset), name=f"dataset {self.meta.name!r}", **cfg)
+        src = f"dataset {self.meta.name!r}"
+        self.stats = {
+            key: fit_channel_stats(self.dataset, self.indices["train"], key, src)
+            for key in ("x", "y")
+        }
+
+    @property
+    def split_sizes(self) -> dict[str, int]:
+        return {k: int(len(v)) for k, v in self.indices.items()}
+
+    def _loader(self, split: str, shuffle: bool, batch_size: int) -> DataLoader:
+        assert self.dataset is not None, "call setup() first"
+        return DataLoader(Subset(self.dataset, self.indices[split].tolist()),
+                          batch_size=batch_size, shuffle=shuffle,
+                          num_workers=self.num_workers, pin_memory=self.pin_memory,
+                          persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", True, self.batch_size)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", False, self.eval_batch_size)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", False, self.eval_batch_size)

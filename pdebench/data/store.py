@@ -1,0 +1,148 @@
+"""The harness's HDF5 store: atomic writes, generation metadata, cache keys, lazy reading.
+
+Layout of a store file (written by :func:`write_store`)::
+
+    /x        float32 (N, C_in, *spatial)   model inputs, chunked one sample per chunk
+    /y        float32 (N, C_out, *spatial)  targets
+    attrs:    format="pdebench-store", format_version=1, complete=True,
+              meta=<DatasetMeta JSON>, generator=<JSON: name, params, seed, solver, version>,
+              residual=<JSON: the generator's self-check>, created_at=<ISO time>
+
+A file is first written under a temporary name in the same folder and renamed into place only after
+it has been closed successfully, so an interrupted generation never leaves a file a later run would
+trust. :func:`open_store` checks the ``complete`` flag and the layout before anything is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from pdebench.data.meta import DatasetMeta
+
+FORMAT = "pdebench-store"
+FORMAT_VERSION = 1
+
+
+class DataFileError(ValueError):
+    """A data file is missing, corrupt or does not match the expected layout."""
+
+
+def cache_key(params: Mapping[str, Any]) -> str:
+    """A short stable hash of generation parameters (JSON with sorted keys)."""
+    blob = json.dumps(params, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def atomic_h5(path: str | Path) -> Iterator[h5py.File]:
+    """Open a temporary HDF5 file next to ``path``; rename it to ``path`` on success only.
+
+    On any exception (including ``KeyboardInterrupt``) the temporary file is removed and ``path``
+    is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with h5py.File(tmp, "w") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_store(path: str | Path, x: np.ndarray, y: np.ndarray, meta: DatasetMeta,
+                generator: Mapping[str, Any], residual: Mapping[str, Any] | None = None) -> Path:
+    """Write arrays and metadata to ``path`` atomically.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, *spatial)
+    y : ndarray, shape (N, C_out, *spatial)
+    meta : DatasetMeta
+        Stored as JSON; its fields must match the arrays' channel counts and resolution.
+    generator : mapping
+        Name, parameters, seed, solver settings, package version.
+    residual : mapping, optional
+        The generator's self-check of its own solution.
+    """
+    for key, arr, nch in (("x", x, meta.in_channels), ("y", y, meta.out_channels)):
+        expect = (nch, *meta.resolution)
+        if arr.ndim != meta.spatial_dims + 2 or tuple(arr.shape[1:]) != expect:
+            raise ValueError(f"store {path}: array {key!r} has shape {arr.shape}, "
+                             f"expected (N, {', '.join(map(str, expect))})")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"store {path}: array {key!r} contains NaN or inf; nothing written")
+    if len(x) != len(y):
+        raise ValueError(f"store {path}: x has {len(x)} samples but y has {len(y)}")
+    path = Path(path)
+    with atomic_h5(path) as fh:
+        for key, arr in (("x", x), ("y", y)):
+            fh.create_dataset(key, data=arr.astype(np.float32, copy=False),
+                              chunks=(1, *arr.shape[1:]))
+        fh.attrs["format"] = FORMAT
+        fh.attrs["format_version"] = FORMAT_VERSION
+        fh.attrs["meta"] = meta.to_json()
+        fh.attrs["generator"] = json.dumps(dict(generator), sort_keys=True, default=str)
+        fh.attrs["residual"] = json.dumps(dict(residual or {}), sort_keys=True, default=float)
+        fh.attrs["created_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+        fh.attrs["complete"] = True
+    return path
+
+
+def open_h5(path: str | Path) -> h5py.File:
+    """Open an HDF5 file read-only with a clear error for a missing or corrupt file."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"data file {path} does not exist")
+    if path.is_dir():
+        raise DataFileError(f"data file {path} is a directory, expected an HDF5 file")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise DataFileError(f"data file {path} is not a readable HDF5 file ({exc})") from None
+
+
+def read_store_info(path: str | Path) -> tuple[DatasetMeta, dict[str, Any], dict[str, Any]]:
+    """Validate a store file and return ``(meta, generator, residual)``.
+
+    Raises
+    ------
+    DataFileError
+        Missing/corrupt file, incomplete write, wrong format, or arrays not matching ``meta``.
+    """
+    with open_h5(path) as fh:
+        attrs = dict(fh.attrs)
+        if attrs.get("format") != FORMAT:
+            raise DataFileError(f"{path}: not a pdebench store (attribute 'format' is "
+                                f"{attrs.get('format')!r}, expected {FORMAT!r})")
+        if not attrs.get("complete", False):
+            raise DataFileError(f"{path}: incomplete store (interrupted write); delete it")
+        try:
+            meta = DatasetMeta.from_dict(json.loads(attrs["meta"]))
+            generator = json.loads(attrs.get("generator", "{}"))
+            residual = json.loads(attrs.get("residual", "{}"))
+        except (KeyError, json.JSONDecodeError, TypeError) as exc:
+            raise DataFileError(f"{path}: corrupt metadata attribute ({exc})") from None
+        for key, nch in (("x", meta.in_channels), ("y", meta.out_channels)):
+            if key not in fh:
+                raise DataFileError(f"{path}: missing dataset {key!r} (has {sorted(fh.keys())})")
+            expect = (nch, *meta.resolution)
+            if tuple(fh[key].shape[1:]) != expect:
+                raise DataFileError(f"{path}: dataset {key!r} has shape {fh[key].shape}, "
+                                    f"expected (N, {', '.join(map(str, expect))})")
+        if fh["x"].shape[0] != fh["y"].shape[0]:
+            raise DataFileError(f"{path}: 'x' has {fh['x'].shape[0]} samples, "
+                                f"'y' has {fh['y'].shape[0]}")
+    return meta, generator, residual
