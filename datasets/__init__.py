@@ -1,1 +1,16 @@
 """Dataset adapters and generators. Registered through the entry point ``builtin_datasets``."""
+
+from __future__ import annotations
+
+from pdebench.registry import PluginAPI
+
+
+def register(api: PluginAPI) -> None:
+    """Register the built-in datasets (their configs are ``conf/data/<name>.yaml``)."""
+    from pdebench.datasets.darcy import DarcySource
+    from pdebench.datasets.pdebench_files import PDEBenchDarcyFile
+
+    api.register_dataset("darcy", DarcySource,
+                         "Darcy flow -div(a grad u) = beta on (0,1)^2, generated (PDEBench A.1)")
+    api.register_dataset("pdebench_darcy", PDEBenchDarcyFile,
+                         "PDEBench's published 2D_DarcyFlow_beta*.hdf5 file (data.path=...)")

@@ -36,6 +36,10 @@ class RegistryError(ValueError):
     """A name is unknown, duplicated or malformed."""
 
 
+class PluginLoadError(RuntimeError):
+    """A plugin failed to load while ``PDEBENCH_STRICT_PLUGINS`` is set."""
+
+
 class UnknownNameError(RegistryError, KeyError):
     """A requested name is not registered. The message lists the known names."""
 
@@ -218,7 +222,9 @@ def load_plugins(*, strict: bool | None = None) -> list[PluginFailure]:
         strict = os.environ.get(STRICT_ENV, "").lower() in {"1", "true", "yes"}
     try:
         _core_register(PluginAPI("pdebench.core"))
-        eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name != "builtin_models" and ep.name != "builtin_datasets", ep.name))
+        # built-in zoo first, so a plugin reusing a built-in name is the one refused
+        eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
+                     key=lambda ep: (not ep.name.startswith("builtin_"), ep.name))
         seen: set[str] = set()
         for ep in eps:
             if ep.value in seen:  # the same distribution found twice on sys.path
@@ -230,7 +236,7 @@ def load_plugins(*, strict: bool | None = None) -> list[PluginFailure]:
                 msg = f"{type(exc).__name__}: {exc}"
                 FAILURES.append(PluginFailure(ep.name, ep.value, msg))
                 if strict:
-                    raise RuntimeError(
+                    raise PluginLoadError(
                         f"pdebench plugin {ep.name!r} ({ep.value}) failed to load: {msg}"
                     ) from exc
                 print(

@@ -1,0 +1,144 @@
+"""Command line: ``pdebench [key=value ...]`` runs; ``pdebench list``, ``show``, ``leaderboard``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from pdebench.config import CONFIG_NAME, CONFIG_PATH, register_resolvers
+
+KINDS = ("models", "datasets", "systems", "metrics")
+_FAILED_JOBS: list[str] = []
+
+
+def cmd_list(args: Sequence[str]) -> int:
+    """Print what is registered, one line each with a short description."""
+    from pdebench.registry import FAILURES, REGISTRIES, load_plugins
+
+    load_plugins()
+    kinds = list(args) or list(KINDS)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        print(f"pdebench list: unknown kind {unknown[0]!r}; valid: {', '.join(KINDS)}",
+              file=sys.stderr)
+        return 2
+    for kind in kinds:
+        entries = REGISTRIES[kind].entries()
+        print(f"{kind} ({len(entries)}):")
+        width = max((len(e.name) for e in entries), default=0)
+        for e in entries:
+            origin = "" if e.source.startswith(("builtin", "pdebench.core")) else f"  [{e.source}]"
+            print(f"  {e.name.ljust(width)}  {e.description}{origin}")
+        print()
+    if FAILURES:
+        print("plugins that failed to load:")
+        for f in FAILURES:
+            print(f"  {f.name} ({f.value}): {f.error}")
+    if kinds == list(KINDS):
+        print("Use them as: python -m pdebench model=<model> data=<dataset> system=<system>")
+    return 0
+
+
+def cmd_show(args: Sequence[str]) -> int:
+    """``pdebench show <kind> <name>``: the full description (a dataset's card)."""
+    from pdebench.registry import REGISTRIES, UnknownNameError
+
+    if len(args) != 2 or args[0] not in KINDS:
+        print(f"usage: pdebench show {{{','.join(KINDS)}}} NAME", file=sys.stderr)
+        return 2
+    try:
+        entry = REGISTRIES[args[0]].get(args[1])
+    except UnknownNameError as exc:
+        print(f"pdebench: {exc}", file=sys.stderr)
+        return 2
+    doc = (getattr(entry.target, "__doc__", None) or entry.description).strip()
+    module_doc = sys.modules[entry.target.__module__].__doc__ or ""
+    print(f"{entry.kind} {entry.name} ({entry.target.__module__}.{entry.target.__qualname__})\n")
+    print(module_doc.strip(), "\n", sep="") if module_doc.strip() else None
+    print(doc)
+    return 0
+
+
+def cmd_leaderboard(args: Sequence[str]) -> int:
+    from pdebench.leaderboard import main as leaderboard_main
+
+    return leaderboard_main(list(args), prog="pdebench leaderboard")
+
+
+def _task(cfg) -> None:
+    """The Hydra task: run one configuration and print its summary."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from pdebench.run import run, summary_table
+
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    try:
+        result = run(cfg)
+    except BaseException as exc:  # the record is written; report briefly
+        err = exc
+        if type(exc).__name__ == "InstantiationException" and exc.__cause__ is not None:
+            err = exc.__cause__
+        label = f"job {HydraConfig.get().job.num}: " if multirun else ""
+        if isinstance(exc, KeyboardInterrupt):
+            msg = (f"interrupted; the run dir keeps its last checkpoint. Resume with "
+                   f"hydra.run.dir={cfg.paths.output_dir}")
+        else:
+            msg = f"{type(err).__name__}: {err}"
+        print(f"\npdebench: {label}run failed: {msg}\n  record: "
+              f"{cfg.paths.output_dir}/result.json", file=sys.stderr)
+        if os.environ.get("PDEBENCH_DEBUG"):
+            traceback.print_exc()
+        else:
+            print("  (set PDEBENCH_DEBUG=1 for the traceback)", file=sys.stderr)
+        if multirun and not isinstance(exc, KeyboardInterrupt):
+            _FAILED_JOBS.append(str(cfg.paths.output_dir))
+            return
+        raise SystemExit(130 if isinstance(exc, KeyboardInterrupt) else 1) from None
+    print("\n" + summary_table(result.record))
+    print(f"\nresult: {result.path}")
+
+
+def cmd_run(args: Sequence[str], prog: str) -> int:
+    import hydra
+
+    from pdebench.registry import load_plugins
+
+    register_resolvers()
+    load_plugins()
+    main = hydra.main(config_path=CONFIG_PATH, config_name=CONFIG_NAME, version_base="1.3")(_task)
+    saved = sys.argv
+    sys.argv = [prog, *args]
+    try:
+        main()
+    finally:
+        sys.argv = saved
+    if _FAILED_JOBS:
+        print(f"pdebench: {len(_FAILED_JOBS)} job(s) of the sweep failed: "
+              f"{', '.join(_FAILED_JOBS)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "pdebench") -> int:
+    from pdebench.registry import PluginLoadError
+
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv), prog)
+    except PluginLoadError as exc:
+        print(f"pdebench: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(argv: list[str], prog: str) -> int:
+    if argv and argv[0] == "list":
+        return cmd_list(argv[1:])
+    if argv and argv[0] == "show":
+        return cmd_show(argv[1:])
+    if argv and argv[0] == "leaderboard":
+        return cmd_leaderboard(argv[1:])
+    if argv and argv[0] == "run":
+        argv = argv[1:]
+    return cmd_run(argv, prog)

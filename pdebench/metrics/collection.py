@@ -1,0 +1,57 @@
+"""Evaluate a set of named metrics and report them overall and per field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from pdebench.data.meta import DatasetMeta
+
+
+def _key(name: str) -> str:
+    return name.replace("/", "__").replace(".", "_")
+
+
+class FieldMetrics(nn.Module):
+    """Holds one metric instance per name (torchmetrics; DDP reduction is theirs).
+
+    ``update(pred, target, inputs)`` takes steady fields ``(batch, C, *spatial)`` (a time axis of
+    length 1 is appended, the metric contract being ``(batch, C, *spatial, T)``) or time-dependent
+    ones already ``(batch, C, *spatial, T)`` when ``meta.time`` is set.
+    ``compute_and_reset()`` returns ``(overall, per_field)``: the mean of each metric's ``(C, T)``
+    array over channels and time, and per output field the mean over time.
+    """
+
+    def __init__(self, factories: Mapping[str, Callable[[DatasetMeta], Any]],
+                 meta: DatasetMeta) -> None:
+        super().__init__()
+        self.meta = meta
+        self.names = list(factories)
+        self.metrics = nn.ModuleDict({_key(n): f(meta) for n, f in factories.items()})
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor,
+               inputs: torch.Tensor | None = None) -> None:
+        if self.meta.time is None:
+            pred, target = pred.unsqueeze(-1), target.unsqueeze(-1)
+        pred, target = pred.detach(), target.detach()
+        for name in self.names:
+            self.metrics[_key(name)].update(pred, target, inputs)
+
+    def compute_and_reset(self) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        overall: dict[str, float] = {}
+        per_field: dict[str, dict[str, float]] = {f: {} for f in self.meta.output_fields}
+        for name in self.names:
+            metric = self.metrics[_key(name)]
+            value = metric.compute().to(torch.float64)
+            metric.reset()
+            if value.ndim != 2:
+                raise ValueError(f"metric {name!r} returned shape {tuple(value.shape)}; the "
+                                 "metric contract is (C, T)")
+            overall[name] = float(value.mean())
+            if value.shape[0] == len(self.meta.output_fields):
+                for field, v in zip(self.meta.output_fields, value.mean(dim=1), strict=True):
+                    per_field[field][name] = float(v)
+        return overall, per_field
