@@ -1,0 +1,39 @@
+"""Steady Darcy flow, ``-div(a grad u) = beta``, written once against a derivative provider."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from pdebench.physics.derivatives import DerivativeProvider
+
+__all__ = ["darcy_residual"]
+
+
+def darcy_residual(u: Tensor, a: Tensor | float, beta: Tensor | float,
+                   d: DerivativeProvider) -> Tensor:
+    """Residual ``r = -div(a grad u) - beta`` of steady Darcy flow (specs/PROBLEMS.md, A.1).
+
+    Parameters
+    ----------
+    u : Tensor
+        Pressure / potential field, in the provider's layout: ``(batch, *spatial)`` on a grid for
+        :class:`~pdebench.physics.derivatives.FiniteDifference` (the Dirichlet condition
+        ``u = 0`` on the boundary is the provider's ``bc``), ``(N,)`` or ``(N, 1)`` at collocation
+        points for :class:`~pdebench.physics.derivatives.Autograd`. Units ``[u]``.
+    a : Tensor or float
+        Positive diffusion coefficient (permeability), broadcastable to ``u``. Units ``[a]``.
+    beta : Tensor or float
+        Source term, a scalar or broadcastable to ``u`` (e.g. ``(batch, 1, 1)`` for one value per
+        sample). Units ``[a][u] / L^2``.
+    d : DerivativeProvider
+        Supplies ``div_flux``; spatial coordinates in units ``L``.
+
+    Returns
+    -------
+    Tensor
+        The residual, shaped like ``u``, units ``[a][u] / L^2`` (those of ``beta``). With the
+        finite-difference provider it is exactly ``A u - beta`` for the cell-centred five-point
+        finite-volume matrix ``A`` of :mod:`pdebench.datasets.darcy_solver`, so the generator's
+        solutions have a residual at round-off level.
+    """
+    return -d.div_flux(a, u) - beta
