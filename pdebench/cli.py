@@ -101,6 +101,16 @@ def _task(cfg) -> None:
     print(f"\nresult: {result.path}")
 
 
+def _quiet_lightning() -> None:
+    """Drop Lightning's advertising and a deprecation notice it raises against itself."""
+    import logging
+    import warnings
+
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+        lambda record: "litlogger" not in record.getMessage())
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+
+
 def cmd_run(args: Sequence[str], prog: str) -> int:
     import hydra
 
@@ -108,6 +118,7 @@ def cmd_run(args: Sequence[str], prog: str) -> int:
 
     register_resolvers()
     load_plugins()
+    _quiet_lightning()
     main = hydra.main(config_path=CONFIG_PATH, config_name=CONFIG_NAME, version_base="1.3")(_task)
     saved = sys.argv
     sys.argv = [prog, *args]

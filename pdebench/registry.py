@@ -13,7 +13,7 @@ rest keeps working; set ``PDEBENCH_STRICT_PLUGINS=1`` to make such a failure fat
 
 A plugin entry may carry a ``config`` mapping: it becomes the Hydra config node
 ``<kind>/<name>`` (through Hydra's ``ConfigStore``), so ``model=<name>`` works on the command
-line without the plugin shipping YAML files.
+line without the plugin shipping YAML files (``data=<name>`` for a dataset).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from importlib.metadata import entry_points
 from typing import Any
 
 ENTRY_POINT_GROUP = "pdebench.plugins"
+#: registry kind -> Hydra config group of its nodes
+CONFIG_GROUPS = {"model": "model", "dataset": "data", "system": "system", "metric": "metrics"}
 STRICT_ENV = "PDEBENCH_STRICT_PLUGINS"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_]+)*$")
 
@@ -180,9 +182,9 @@ def _store_config(kind: str, name: str, config: Mapping[str, Any]) -> None:
     from hydra.core.config_store import ConfigStore
 
     node = dict(config)
-    if kind == "model":
-        node.setdefault("name", name)
-    ConfigStore.instance().store(group=kind, name=name, node=node, provider="pdebench-plugin")
+    node.setdefault("name", name)
+    group = CONFIG_GROUPS[kind]
+    ConfigStore.instance().store(group=group, name=name, node=node, provider="pdebench-plugin")
 
 
 @dataclass

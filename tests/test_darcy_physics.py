@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 import torch
+
+from pdebench.data.meta import DatasetMeta
 from pdebench.datasets.darcy_solver import (
     COEFFICIENT_LAWS,
     DarcyDiscretisation,
@@ -22,8 +24,6 @@ from pdebench.datasets.darcy_solver import (
     sample_coefficients_pdebench,
     solve_darcy,
 )
-
-from pdebench.data.meta import DatasetMeta
 from pdebench.metrics.physics import FACTORIES, DarcyResidual, DarcyResidualRelative
 from pdebench.physics.darcy import darcy_residual
 from pdebench.physics.derivatives import Autograd, FiniteDifference

@@ -1,0 +1,69 @@
+"""The command line as a user types it (subprocesses; each costs a few seconds of imports)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import TINY
+
+
+def _pdebench(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pdebench", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
+
+
+def test_list_shows_every_kind(tmp_path):
+    out = _pdebench("list", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for line in ("models (", "datasets (", "systems (", "metrics (", "  fno ", "  darcy ",
+                 "  pdebench_darcy ", "  operator ", "  pdebench/nrmse ", "  residual_l2/darcy "):
+        assert line in out.stdout, line
+    only = _pdebench("list", "models", cwd=tmp_path)
+    assert "fno" in only.stdout and "datasets (" not in only.stdout
+    bad = _pdebench("list", "modles", cwd=tmp_path)
+    assert bad.returncode == 2 and "valid: models" in bad.stderr
+
+
+def test_help_points_to_list(tmp_path):
+    out = _pdebench("--help", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "python -m pdebench list" in out.stdout
+    assert "model: fno" in out.stdout  # the config groups and their options
+
+
+def test_unknown_model_fails_at_once_without_traceback(tmp_path):
+    out = _pdebench("model=fnoo", cwd=tmp_path, timeout=120)
+    assert out.returncode != 0
+    assert "Could not find 'model/fnoo'" in out.stderr
+    assert "fno" in out.stderr.split("Available options", 1)[1]
+    assert "Traceback" not in out.stderr
+    assert not list(tmp_path.rglob("result.json"))  # nothing ran, nothing recorded
+
+
+def test_bad_data_file_is_one_clear_message(tmp_path):
+    run_dir = tmp_path / "run"
+    out = _pdebench("data=pdebench_darcy", f"data.path={tmp_path}/missing.hdf5",
+                    f"hydra.run.dir={run_dir}", *[o for o in TINY if not o.startswith("data.")],
+                    cwd=tmp_path)
+    assert out.returncode == 1
+    assert "missing.hdf5 does not exist" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert json.loads((run_dir / "result.json").read_text())["status"] == "failed"
+
+
+def test_sweep_writes_one_record_per_job(tmp_path):
+    sweep = tmp_path / "sweep"
+    out = _pdebench("-m", "model=fno", "data=darcy", "seed=0,1", f"hydra.sweep.dir={sweep}",
+                    *TINY, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = sorted(sweep.rglob("result.json"))
+    assert len(records) == 2
+    seeds = sorted(json.loads(p.read_text())["seed"] for p in records)
+    assert seeds == [0, 1]
+    board = subprocess.run([sys.executable, "-m", "pdebench", "leaderboard", str(sweep),
+                            "--out", str(tmp_path)], capture_output=True, text=True)
+    assert board.returncode == 0, board.stderr
+    assert "(2)" in (tmp_path / "leaderboard.md").read_text()
