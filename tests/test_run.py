@@ -138,3 +138,21 @@ def test_missing_published_file_is_named(tmp_path):
     with pytest.raises(InstantiationException, match="nope.hdf5 does not exist"):
         run(cfg)
     assert results.read(tmp_path / "run" / "result.json")["status"] == "failed"
+
+
+@pytest.mark.parametrize("override,options", [("data=darcyy", "pdebench_darcy"),
+                                              ("system=operater", "operator"),
+                                              ("model=fnoo", "fno")])
+def test_unknown_names_fail_at_composition_with_the_options(override, options):
+    from hydra.errors import MissingConfigException
+
+    with pytest.raises(MissingConfigException) as info:
+        compose([override])
+    assert "Could not find" in str(info.value) and options in str(info.value)
+
+
+def test_typo_in_a_key_fails_at_composition():
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="n_sampels"):
+        compose(["data.n_sampels=5"])

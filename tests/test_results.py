@@ -1,0 +1,60 @@
+"""The result.json schema: validation, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from pdebench import results
+from pdebench.results import ResultError
+
+
+def _record(**kw):
+    base = {"schema_version": 1, "status": "ok", "pdebench_version": "0.1.0",
+            "config_hash": "abc", "dataset": "darcy", "model": "fno", "system": "operator",
+            "seed": 0, "metrics": {"pdebench/nrmse": 0.03}}
+    base.update(kw)
+    return base
+
+
+def test_roundtrip(tmp_path):
+    path = results.write(_record(), tmp_path / "r" / "result.json")
+    assert results.read(path)["metrics"]["pdebench/nrmse"] == 0.03
+    assert [p.name for p in path.parent.iterdir()] == ["result.json"]  # no temp file left
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"seed": "0"}, "'seed' must be int"),
+    ({"seed": True}, "'seed' must be int"),
+    ({"status": "done"}, "status 'done' is not one of"),
+    ({"status": "failed"}, "failed run must carry an 'error'"),
+    ({"schema_version": 2}, "schema_version 2 is not supported"),
+    ({"metrics": {"x": "high"}}, "metric 'x' must be a number"),
+    ({"metrics": {"x": math.nan}}, "metric 'x' is not finite"),
+    ({"train_time_s": "slow"}, "'train_time_s' must be"),
+])
+def test_invalid_records_are_refused_by_name(tmp_path, change, message):
+    with pytest.raises(ResultError, match=message):
+        results.write(_record(**change), tmp_path / "result.json")
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_missing_key_and_bad_json(tmp_path):
+    rec = _record()
+    del rec["model"]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(rec))
+    with pytest.raises(ResultError, match="missing required key 'model'"):
+        results.read(path)
+    path.write_text("{not json")
+    with pytest.raises(ResultError, match="not valid JSON"):
+        results.read(path)
+    with pytest.raises(ResultError, match="no such file"):
+        results.read(tmp_path / "none.json")
+
+
+def test_failed_record_with_error_is_valid(tmp_path):
+    rec = _record(status="failed", error={"type": "ValueError", "message": "boom"}, metrics={})
+    assert results.read(results.write(rec, tmp_path / "result.json"))["status"] == "failed"
