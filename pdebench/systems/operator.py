@@ -83,14 +83,14 @@ class OperatorSystem(L.LightningModule):
         """Physical input (batch, C_in, *spatial) -> physical prediction (batch, C_out, *spatial)."""
         return self.y_norm.decode(self.model(self.x_norm.encode(x)))
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = self.model(self.x_norm.encode(x))
+    def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Loss of the normalised model output ``out`` against the physical target ``y``."""
         if self.loss_name == "mse":
             return torch.mean((out - self.y_norm.encode(y)) ** 2)
         return relative_l2_loss(self.y_norm.decode(out), y)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self._loss(batch["x"], batch["y"])
+        loss = self._loss(self.model(self.x_norm.encode(batch["x"])), batch["y"])
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"training loss is {loss.item()} at epoch {self.current_epoch}, step "
@@ -100,10 +100,10 @@ class OperatorSystem(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        pred = self(batch["x"])
-        self.log("val/loss", self._loss(batch["x"], batch["y"]), prog_bar=True,
+        out = self.model(self.x_norm.encode(batch["x"]))
+        self.log("val/loss", self._loss(out, batch["y"]), prog_bar=True,
                  batch_size=batch["x"].shape[0], sync_dist=True)
-        self.val_metrics.update(pred, batch["y"], batch["x"])
+        self.val_metrics.update(self.y_norm.decode(out), batch["y"], batch["x"])
 
     def on_validation_epoch_end(self) -> None:
         overall, _ = self.val_metrics.compute_and_reset()
