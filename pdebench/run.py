@@ -185,6 +185,11 @@ def run(cfg: DictConfig) -> RunResult:
         if bad:
             raise FloatingPointError(f"test metrics are not finite: {bad}")
         record["status"] = "ok"
+        if rank_zero and cfg.get("plots", True):
+            try:
+                _plot(system, datamodule, run_dir, record)
+            except Exception as exc:  # a figure is not worth a failed run
+                print(f"pdebench: predictions.png not written: {exc}", file=sys.stderr)
     except BaseException as exc:
         record["status"] = "failed"
         record["error"] = {"type": type(exc).__name__, "message": str(exc) or repr(exc)}
@@ -196,6 +201,24 @@ def run(cfg: DictConfig) -> RunResult:
     if rank_zero:
         results.write(record, result_path)
     return RunResult("ok", record, result_path)
+
+
+def _plot(system: L.LightningModule, datamodule: PDEDataModule, run_dir: Path,
+          record: dict[str, Any]) -> None:
+    """``predictions.png``: three test samples, their targets, predictions and errors."""
+    from torch.utils.data import default_collate
+
+    from pdebench.plots import plot_predictions
+
+    test = datamodule.indices["test"][:3]
+    batch = default_collate([datamodule.dataset[int(i)] for i in test])
+    system.eval()
+    with torch.no_grad():
+        pred = system(batch["x"].to(system.device)).cpu()
+    title = (f"{record['model']} on {record['dataset']} (seed {record['seed']}): test "
+             f"pdebench/nrmse {record['metrics'].get('pdebench/nrmse', float('nan')):.4g}")
+    plot_predictions(batch["x"], batch["y"], pred, datamodule.meta,
+                     run_dir / "predictions.png", title)
 
 
 def _finite(v: float) -> bool:

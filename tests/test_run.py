@@ -36,6 +36,7 @@ def test_tiny_darcy_run_writes_a_complete_record(tmp_path):
         record["metrics"]["pdebench/nrmse"])
     assert record["n_parameters"] > 0 and record["inference_time_per_sample_s"] > 0
     assert Path(record["checkpoint"]).exists()
+    assert (tmp_path / "run" / "predictions.png").read_bytes()[:4] == b"\x89PNG"
     assert record["metric_info"]["pdebench/nrmse"] == {"higher_is_better": False}
     assert record["config"]["data"]["resolution"] == 16
     ckpt = torch.load(record["checkpoint"], map_location="cpu", weights_only=False)
