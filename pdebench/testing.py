@@ -70,6 +70,9 @@ def check_model(builder: Callable[..., nn.Module], meta: DatasetMeta | None = No
                                f"{tuple(x.shape)}; expected {expect} (batch, C_out, *spatial)")
     if not torch.isfinite(out).all():
         raise ConformanceError("forward produced NaN or inf on standard-normal input")
+    if not out.requires_grad:
+        raise ConformanceError("the output does not depend on any trainable parameter "
+                               "(no gradient can reach the model)")
     out.square().mean().backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     if missing:

@@ -85,8 +85,19 @@ def test_conformance_check_catches_a_bad_model():
         def forward(self, x):
             return x.sum(dim=1, keepdim=True)  # lin unused: no gradient
 
-    with pytest.raises(ConformanceError, match="without gradient"):
+    class HalfUsed(Flat):
+        def __init__(self):
+            super().__init__()
+            self.unused = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x.movedim(1, -1).expand(*x.shape[:1], *x.shape[2:], 4)).movedim(
+                -1, 1)[:, :1]
+
+    with pytest.raises(ConformanceError, match="does not depend on any trainable parameter"):
         check_model(lambda meta: Flat(), tiny_meta())
+    with pytest.raises(ConformanceError, match=r"parameters without gradient: \['unused"):
+        check_model(lambda meta: HalfUsed(), tiny_meta())
 
 
 def test_plugin_model_in_cli_run_and_leaderboard(tmp_path):
