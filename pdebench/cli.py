@@ -72,7 +72,7 @@ def _task(cfg) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from pdebench.run import run, summary_table
+    from pdebench.run import is_rank_zero, run, summary_table
 
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
@@ -97,8 +97,9 @@ def _task(cfg) -> None:
             _FAILED_JOBS.append(str(cfg.paths.output_dir))
             return
         raise SystemExit(130 if isinstance(exc, KeyboardInterrupt) else 1) from None
-    print("\n" + summary_table(result.record))
-    print(f"\nresult: {result.path}")
+    if is_rank_zero():
+        print("\n" + summary_table(result.record))
+        print(f"\nresult: {result.path}")
 
 
 def _quiet_lightning() -> None:

@@ -49,6 +49,11 @@ def _git_revision() -> str | None:
         return None
 
 
+def is_rank_zero() -> bool:
+    """True in the process that writes records (DDP launchers set these variables)."""
+    return int(os.environ.get("LOCAL_RANK", 0)) == 0 and int(os.environ.get("NODE_RANK", 0)) == 0
+
+
 def config_hash(cfg: dict[str, Any]) -> str:
     """Hash of the run config without seed and paths: runs that differ only by seed share it."""
     core = {k: v for k, v in cfg.items() if k not in {"seed", "paths", "ckpt_path", "hydra"}}
@@ -146,7 +151,7 @@ def run(cfg: DictConfig) -> RunResult:
         "device": "unknown", "started_at": _now(), "finished_at": None,
         "run_dir": str(run_dir), "checkpoint": None, "config": plain,
     }
-    rank_zero = int(os.environ.get("LOCAL_RANK", 0)) == 0 and int(os.environ.get("NODE_RANK", 0)) == 0
+    rank_zero = is_rank_zero()
     if rank_zero:
         results.write(record, result_path)
     try:
@@ -170,7 +175,8 @@ def run(cfg: DictConfig) -> RunResult:
         if ckpt_path is not None:
             check_checkpoint(ckpt_path, system.run_info)
         trainer = _build_trainer(cfg, run_dir)
-        record["device"] = f"{trainer.strategy.root_device}"
+        record["device"] = (f"{trainer.strategy.root_device.type} x {trainer.world_size}"
+                            if trainer.world_size > 1 else str(trainer.strategy.root_device))
         t0 = time.perf_counter()
         trainer.fit(system, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
         record["train_time_s"] = time.perf_counter() - t0

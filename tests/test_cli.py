@@ -67,3 +67,15 @@ def test_sweep_writes_one_record_per_job(tmp_path):
                             "--out", str(tmp_path)], capture_output=True, text=True)
     assert board.returncode == 0, board.stderr
     assert "(2)" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_ddp_on_two_cpu_processes(tmp_path):
+    """Lightning DDP (gloo on CPU): metrics reduce across ranks, only rank 0 records and reports."""
+    run_dir = tmp_path / "run"
+    out = _pdebench("trainer.strategy=ddp", "trainer.devices=2", f"hydra.run.dir={run_dir}",
+                    *TINY, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("result: ") == 1
+    record = json.loads((run_dir / "result.json").read_text())
+    assert record["status"] == "ok" and record["device"] == "cpu x 2"
+    assert record["split_sizes"] == {"train": 32, "val": 4, "test": 4}
