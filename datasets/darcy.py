@@ -14,20 +14,16 @@ PDEBench's time-marching to steady state (same field, far faster), 1000 samples 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from pdebench import __version__
-from pdebench.data.arrays import FieldSpec, H5SampleDataset
-from pdebench.data.cache import ensure_cached, resolve_in_memory
+from pdebench.data.generated import GeneratedPairs, Progress
 from pdebench.data.meta import DatasetMeta
-from pdebench.data.source import DataSource
-from pdebench.data.store import cache_key, write_store
 from pdebench.datasets.darcy_solver import COEFFICIENT_LAWS, generate_darcy
 
 
-class DarcySource(DataSource):
+class DarcySource(GeneratedPairs):
     """Darcy flow, −∇·(a∇u) = β on (0,1)², u = 0 on ∂Ω; input a, output u (generated, cached).
 
     Parameters
@@ -48,6 +44,8 @@ class DarcySource(DataSource):
         Hold the arrays in RAM (auto: files under 2 GiB) or read lazily.
     """
 
+    name = "darcy"
+
     def __init__(self, n_samples: int = 1000, resolution: int = 64, beta: float = 1.0,
                  coefficient: str = "pdebench", seed: int = 0, data_dir: str | Path = ".",
                  in_memory: bool | str = "auto") -> None:
@@ -60,13 +58,12 @@ class DarcySource(DataSource):
         if coefficient not in COEFFICIENT_LAWS:
             raise ValueError(f"data.coefficient {coefficient!r} is unknown; valid: "
                              f"{', '.join(COEFFICIENT_LAWS)}")
-        self.params = {"n_samples": int(n_samples), "resolution": int(resolution),
-                       "beta": float(beta), "coefficient": coefficient, "seed": int(seed)}
-        self.data_dir = Path(data_dir)
-        self.in_memory = in_memory
+        super().__init__({"n_samples": int(n_samples), "resolution": int(resolution),
+                          "beta": float(beta), "coefficient": coefficient, "seed": int(seed)},
+                         data_dir, in_memory)
 
     @property
-    def meta(self) -> DatasetMeta:
+    def physical_meta(self) -> DatasetMeta:
         r = self.params["resolution"]
         return DatasetMeta(
             name="darcy", pde="darcy", spatial_dims=2, resolution=(r, r),
@@ -77,30 +74,8 @@ class DarcySource(DataSource):
             extra={"coefficient": self.params["coefficient"], "generated": True},
         )
 
-    @property
-    def path(self) -> Path:
+    def generate(self, progress: Progress) -> dict[str, Any]:
         p = self.params
-        stem = (f"darcy_{p['resolution']}_beta{p['beta']:g}_{p['coefficient']}_n{p['n_samples']}"
-                f"_seed{p['seed']}_{cache_key({**p, 'v': 1})}")
-        return self.data_dir / "darcy" / f"{stem}.h5"
-
-    def prepare(self) -> None:
-        ensure_cached(self.path, self._generate, f"Darcy data {self.path.name}")
-
-    def _generate(self) -> Path:
-        p = self.params
-        with tqdm(total=p["n_samples"], desc="generating Darcy", unit="sample",
-                  dynamic_ncols=True) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.update(done - bar.n)
-
-            out = generate_darcy(p["n_samples"], p["resolution"], p["beta"], p["coefficient"],
-                                 p["seed"], progress=progress)
-        generator = {"name": "darcy", "params": p, "seed": p["seed"], "solver": out["solver"],
-                     "pdebench_version": __version__}
-        return write_store(self.path, out["a"][:, None], out["u"][:, None], self.meta,
-                           generator, out["residual"])
-
-    def open(self) -> H5SampleDataset:
-        return H5SampleDataset(self.path, [FieldSpec("x")], [FieldSpec("y")],
-                               in_memory=resolve_in_memory(self.in_memory, self.path))
+        out = generate_darcy(p["n_samples"], p["resolution"], p["beta"], p["coefficient"],
+                             p["seed"], progress=progress)
+        return {**out, "x": out["a"][:, None], "y": out["u"][:, None]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import lightning as L
+import numpy as np
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from pdebench.data.meta import DatasetMeta
@@ -57,7 +58,16 @@ class PDEDataModule(L.LightningDataModule):
         cfg = dict(self.split_cfg)
         if cfg.get("mode") == "published" and self.source.published_split:
             cfg = {**cfg, **self.source.published_split}
-        self.indices = make_splits(len(self.dataset), name=f"dataset {self.meta.name!r}", **cfg)
+        groups = getattr(self.dataset, "groups", None)
+        if groups is None:
+            self.indices = make_splits(len(self.dataset), name=f"dataset {self.meta.name!r}",
+                                       **cfg)
+        else:  # windows of trajectories: split the trajectories, never their windows
+            ids = np.unique(groups)
+            by_group = make_splits(len(ids), name=f"dataset {self.meta.name!r} (trajectories)",
+                                   **cfg)
+            self.indices = {k: np.flatnonzero(np.isin(groups, ids[v]))
+                            for k, v in by_group.items()}
         src = f"dataset {self.meta.name!r}"
         self.stats = {
             key: fit_channel_stats(self.dataset, self.indices["train"], key, src)

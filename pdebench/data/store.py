@@ -4,7 +4,10 @@ Layout of a store file (written by :func:`write_store`)::
 
     /x        float32 (N, C_in, *spatial)   model inputs, chunked one sample per chunk
     /y        float32 (N, C_out, *spatial)  targets
-    attrs:    format="pdebench-store", format_version=1, complete=True,
+    (or, for time-dependent data, kind="trajectories":
+    /u        float32 (N, T, C, *spatial)   trajectories, one per chunk
+    /t        float64 (T,)                  frame times)
+    attrs:    format="pdebench-store", format_version=1, complete=True, kind="pairs"|"trajectories",
               meta=<DatasetMeta JSON>, generator=<JSON: name, params, seed, solver, version>,
               residual=<JSON: the generator's self-check>, created_at=<ISO time>
 
@@ -86,13 +89,39 @@ def write_store(path: str | Path, x: np.ndarray, y: np.ndarray, meta: DatasetMet
             raise ValueError(f"store {path}: array {key!r} contains NaN or inf; nothing written")
     if len(x) != len(y):
         raise ValueError(f"store {path}: x has {len(x)} samples but y has {len(y)}")
-    path = Path(path)
+    return _write(Path(path), {"x": x, "y": y}, "pairs", meta, generator, residual)
+
+
+def write_trajectory_store(path: str | Path, u: np.ndarray, t: np.ndarray, meta: DatasetMeta,
+                           generator: Mapping[str, Any],
+                           residual: Mapping[str, Any] | None = None) -> Path:
+    """Write trajectories ``u`` (N, T, C, *spatial) and their times ``t`` (T,) atomically.
+
+    ``meta`` describes the physical fields: ``output_fields`` are the C channels of ``u``.
+    """
+    expect = (meta.out_channels, *meta.resolution)
+    if u.ndim != meta.spatial_dims + 3 or tuple(u.shape[2:]) != expect:
+        raise ValueError(f"store {path}: array 'u' has shape {u.shape}, expected "
+                         f"(N, T, {', '.join(map(str, expect))})")
+    if t.shape != (u.shape[1],):
+        raise ValueError(f"store {path}: 't' has shape {t.shape}, expected ({u.shape[1]},)")
+    if not np.isfinite(u).all():
+        raise ValueError(f"store {path}: array 'u' contains NaN or inf; nothing written")
+    return _write(Path(path), {"u": u, "t": t}, "trajectories", meta, generator, residual)
+
+
+def _write(path: Path, arrays: Mapping[str, np.ndarray], kind: str, meta: DatasetMeta,
+           generator: Mapping[str, Any], residual: Mapping[str, Any] | None) -> Path:
     with atomic_h5(path) as fh:
-        for key, arr in (("x", x), ("y", y)):
-            fh.create_dataset(key, data=arr.astype(np.float32, copy=False),
-                              chunks=(1, *arr.shape[1:]))
+        for key, arr in arrays.items():
+            if key == "t":
+                fh.create_dataset(key, data=np.asarray(arr, dtype=np.float64))
+            else:
+                fh.create_dataset(key, data=arr.astype(np.float32, copy=False),
+                                  chunks=(1, *arr.shape[1:]))
         fh.attrs["format"] = FORMAT
         fh.attrs["format_version"] = FORMAT_VERSION
+        fh.attrs["kind"] = kind
         fh.attrs["meta"] = meta.to_json()
         fh.attrs["generator"] = json.dumps(dict(generator), sort_keys=True, default=str)
         fh.attrs["residual"] = json.dumps(dict(residual or {}), sort_keys=True, default=float)
@@ -135,14 +164,21 @@ def read_store_info(path: str | Path) -> tuple[DatasetMeta, dict[str, Any], dict
             residual = json.loads(attrs.get("residual", "{}"))
         except (KeyError, json.JSONDecodeError, TypeError) as exc:
             raise DataFileError(f"{path}: corrupt metadata attribute ({exc})") from None
-        for key, nch in (("x", meta.in_channels), ("y", meta.out_channels)):
+        if attrs.get("kind", "pairs") == "trajectories":
+            expected = {"u": (None, meta.out_channels, *meta.resolution)}
+        else:
+            expected = {"x": (meta.in_channels, *meta.resolution),
+                        "y": (meta.out_channels, *meta.resolution)}
+        for key, expect in expected.items():
             if key not in fh:
                 raise DataFileError(f"{path}: missing dataset {key!r} (has {sorted(fh.keys())})")
-            expect = (nch, *meta.resolution)
-            if tuple(fh[key].shape[1:]) != expect:
+            got = tuple(fh[key].shape[1:])
+            if len(got) != len(expect) or any(e is not None and g != e
+                                               for g, e in zip(got, expect, strict=True)):
+                shown = ", ".join("T" if e is None else str(e) for e in expect)
                 raise DataFileError(f"{path}: dataset {key!r} has shape {fh[key].shape}, "
-                                    f"expected (N, {', '.join(map(str, expect))})")
-        if fh["x"].shape[0] != fh["y"].shape[0]:
-            raise DataFileError(f"{path}: 'x' has {fh['x'].shape[0]} samples, "
-                                f"'y' has {fh['y'].shape[0]}")
+                                    f"expected (N, {shown})")
+        lengths = {k: fh[k].shape[0] for k in expected}
+        if len(set(lengths.values())) != 1:
+            raise DataFileError(f"{path}: datasets disagree on the number of samples: {lengths}")
     return meta, generator, residual

@@ -18,9 +18,9 @@ def _key(name: str) -> str:
 class FieldMetrics(nn.Module):
     """Holds one metric instance per name (torchmetrics; DDP reduction is theirs).
 
-    ``update(pred, target, inputs)`` takes steady fields ``(batch, C, *spatial)`` (a time axis of
-    length 1 is appended, the metric contract being ``(batch, C, *spatial, T)``) or time-dependent
-    ones already ``(batch, C, *spatial, T)`` when ``meta.time`` is set.
+    ``update(pred, target, inputs)`` takes fields ``(batch, C, *spatial)`` (a time axis of length 1
+    is appended, the metric contract being ``(batch, C, *spatial, T)``) or ``(batch, C, *spatial,
+    T)`` for several predicted frames.
     ``compute_and_reset()`` returns ``(overall, per_field)``: the mean of each metric's ``(C, T)``
     array over channels and time, and per output field the mean over time.
     """
@@ -34,7 +34,7 @@ class FieldMetrics(nn.Module):
 
     def update(self, pred: torch.Tensor, target: torch.Tensor,
                inputs: torch.Tensor | None = None) -> None:
-        if self.meta.time is None:
+        if pred.ndim == self.meta.spatial_dims + 2:  # no time axis: one frame
             pred, target = pred.unsqueeze(-1), target.unsqueeze(-1)
         pred, target = pred.detach(), target.detach()
         for name in self.names:

@@ -1,0 +1,135 @@
+"""Base classes for datasets the harness generates with its own solvers and caches as HDF5."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from pdebench import __version__
+from pdebench.data.arrays import FieldSpec, H5SampleDataset
+from pdebench.data.cache import ensure_cached, resolve_in_memory
+from pdebench.data.meta import DatasetMeta
+from pdebench.data.source import DataSource
+from pdebench.data.store import cache_key, write_store, write_trajectory_store
+from pdebench.data.trajectories import StoreTrajectories, TrajectoryWindows, window_fields
+
+Progress = Callable[[int, int], None]
+
+
+class GeneratedSource(DataSource):
+    """A dataset produced by a generator function and cached under ``data_dir``.
+
+    Subclasses set :attr:`name` and :attr:`version` (bump it when the generator's output changes,
+    so old cache entries are not reused), keep their parameters in :attr:`params`, and implement
+    :attr:`physical_meta` and :meth:`generate`.
+    """
+
+    name: str = ""
+    version: int = 1
+    unit: str = "sample"
+
+    def __init__(self, params: Mapping[str, Any], data_dir: str | Path,
+                 in_memory: bool | str) -> None:
+        self.params = dict(params)
+        self.data_dir = Path(data_dir)
+        self.in_memory = in_memory
+
+    @property
+    @abstractmethod
+    def physical_meta(self) -> DatasetMeta:
+        """What the file holds (for trajectories: the physical fields, with ``time`` set)."""
+
+    @abstractmethod
+    def generate(self, progress: Progress) -> dict[str, Any]:
+        """Run the generator; return its dict (arrays, ``solver``, ``residual``)."""
+
+    @abstractmethod
+    def _write(self, out: dict[str, Any], generator: dict[str, Any]) -> Path:
+        """Write the generator's output to :attr:`path`."""
+
+    @property
+    def path(self) -> Path:
+        key = cache_key({**self.params, "name": self.name, "version": self.version})
+        stem = "_".join(f"{k}{v}" for k, v in self.params.items() if not isinstance(v, dict))
+        return self.data_dir / self.name / f"{self.name}_{stem}_{key}.h5".replace(" ", "")
+
+    def prepare(self) -> None:
+        ensure_cached(self.path, self._build, f"{self.name} data {self.path.name}")
+
+    def _build(self) -> Path:
+        n = int(self.params.get("n_samples", 0)) or None
+        with tqdm(total=n, desc=f"generating {self.name}", unit=self.unit,
+                  dynamic_ncols=True) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            out = self.generate(progress)
+        generator = {"name": self.name, "params": self.params, "seed": self.params.get("seed"),
+                     "solver": out.get("solver", {}), "pdebench_version": __version__,
+                     "generator_version": self.version}
+        return self._write(out, generator)
+
+    def _in_memory(self) -> bool:
+        return resolve_in_memory(self.in_memory, self.path)
+
+
+class GeneratedPairs(GeneratedSource):
+    """Steady input -> output pairs; the generator returns ``x`` (N, C_in, *spatial) and ``y``."""
+
+    @property
+    def meta(self) -> DatasetMeta:
+        return self.physical_meta
+
+    def _write(self, out: dict[str, Any], generator: dict[str, Any]) -> Path:
+        return write_store(self.path, out["x"], out["y"], self.physical_meta, generator,
+                           out.get("residual"))
+
+    def open(self) -> H5SampleDataset:
+        return H5SampleDataset(self.path, [FieldSpec("x")], [FieldSpec("y")],
+                               in_memory=self._in_memory())
+
+
+class GeneratedTrajectories(GeneratedSource):
+    """Time-dependent data; the generator returns ``u`` (N, T, C, *spatial) and ``t`` (T,).
+
+    The model sees one-step windows: ``history`` frames in (``data.history``), the next out.
+    """
+
+    unit = "trajectory"
+
+    def __init__(self, params: Mapping[str, Any], data_dir: str | Path, in_memory: bool | str,
+                 history: int = 1, stride: int = 1) -> None:
+        super().__init__(params, data_dir, in_memory)
+        if history < 1 or stride < 1:
+            raise ValueError(f"data.history and data.stride must be >= 1, got {history}, "
+                             f"{stride}")
+        n_frames = self.params.get("n_frames")
+        if n_frames is not None and n_frames < history + 1:
+            raise ValueError(f"data.n_frames={n_frames} is too few for data.history={history} "
+                             f"(need at least {history + 1})")
+        self.history = history
+        self.stride = stride
+
+    @property
+    def meta(self) -> DatasetMeta:
+        phys = self.physical_meta
+        return DatasetMeta(**{**phys.to_dict(),
+                              "resolution": phys.resolution, "extent": phys.extent,
+                              "output_fields": phys.output_fields,
+                              "input_fields": window_fields(phys.output_fields, self.history),
+                              "masks": phys.masks,
+                              "extra": {**phys.extra, "view": "one_step",
+                                        "history": self.history, "stride": self.stride}})
+
+    def _write(self, out: dict[str, Any], generator: dict[str, Any]) -> Path:
+        return write_trajectory_store(self.path, out["u"], out["t"], self.physical_meta,
+                                      generator, out.get("residual"))
+
+    def open(self) -> TrajectoryWindows:
+        reader = StoreTrajectories(self.path, in_memory=self._in_memory())
+        return TrajectoryWindows(reader, history=self.history, stride=self.stride)

@@ -1,0 +1,141 @@
+"""Time-dependent data: trajectory readers and the window view that feeds a one-step model.
+
+A trajectory is an array ``(T, C, *spatial)`` (frames, fields, space). Readers give lazy access to
+the frames of one trajectory of a file; :class:`TrajectoryWindows` cuts every trajectory into
+samples ``{"x": (history·C, *spatial), "y": (C, *spatial)}``: ``history`` consecutive frames in,
+the next frame out. Samples carry their trajectory id in :attr:`TrajectoryWindows.groups`, and the
+data module splits by trajectory, so no trajectory is in two splits.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from pdebench.data.store import DataFileError, open_h5
+
+
+class TrajectoryReader(ABC):
+    """Lazy access to ``n_trajectories`` trajectories of ``n_frames`` frames in one file.
+
+    Subclasses implement :meth:`_read` for one trajectory and a slice of frames; file handles are
+    opened per process (DataLoader workers) and dropped when pickled.
+    """
+
+    def __init__(self, path: str | Path, in_memory: bool = False) -> None:
+        self.path = Path(path)
+        self.in_memory = in_memory
+        self._fh: h5py.File | None = None
+        self._pid: int | None = None
+        self._cache: np.ndarray | None = None
+
+    n_trajectories: int
+    n_frames: int
+    n_channels: int
+
+    def handle(self) -> h5py.File:
+        if self._fh is None or self._pid != os.getpid():
+            self._fh = open_h5(self.path)
+            self._pid = os.getpid()
+        return self._fh
+
+    @abstractmethod
+    def _read(self, index: int, frames: slice) -> np.ndarray:
+        """Frames of trajectory ``index`` as float32 ``(F, C, *spatial)``."""
+
+    def read(self, index: int, frames: slice = slice(None)) -> np.ndarray:
+        """Frames of one trajectory, ``(F, C, *spatial)`` float32, checked for NaN/inf."""
+        if self.in_memory:
+            if self._cache is None:
+                self._cache = np.stack([self._read(i, slice(None))
+                                        for i in range(self.n_trajectories)])
+                bad = ~np.isfinite(self._cache.reshape(self.n_trajectories, -1)).all(axis=1)
+                if bad.any():
+                    raise DataFileError(f"{self.path}: trajectory {int(np.argmax(bad))} has NaN "
+                                        f"or inf ({int(bad.sum())} bad trajectories)")
+            return self._cache[index, frames]
+        arr = np.asarray(self._read(index, frames), dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise DataFileError(f"{self.path}: trajectory {index} has NaN or inf in frames "
+                                f"{frames.start or 0}..{frames.stop}")
+        return arr
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_fh"] = None
+        state["_pid"] = None
+        return state
+
+
+class StoreTrajectories(TrajectoryReader):
+    """Trajectories of a harness store file: dataset ``u`` of shape ``(N, T, C, *spatial)``."""
+
+    def __init__(self, path: str | Path, key: str = "u", in_memory: bool = False) -> None:
+        super().__init__(path, in_memory)
+        self.key = key
+        with open_h5(self.path) as fh:
+            if key not in fh:
+                raise DataFileError(f"{self.path}: missing dataset {key!r} "
+                                    f"(the file has {sorted(fh.keys())})")
+            shape = fh[key].shape
+        if len(shape) < 4:
+            raise DataFileError(f"{self.path}: dataset {key!r} has shape {shape}, expected "
+                                "(N, T, C, *spatial)")
+        self.n_trajectories, self.n_frames, self.n_channels = shape[:3]
+
+    def _read(self, index: int, frames: slice) -> np.ndarray:
+        return np.asarray(self.handle()[self.key][index, frames], dtype=np.float32)
+
+
+class TrajectoryWindows(Dataset):
+    """One-step samples from trajectories: ``history`` frames in, the next frame out.
+
+    Parameters
+    ----------
+    reader : TrajectoryReader
+    history : int
+        Frames given to the model, stacked along the channel axis (oldest first), so ``x`` has
+        ``history · C`` channels.
+    stride : int
+        Step between the first frames of consecutive windows of one trajectory.
+
+    Attributes
+    ----------
+    groups : ndarray (n_samples,)
+        The trajectory of every sample (splits are made over trajectories).
+    """
+
+    def __init__(self, reader: TrajectoryReader, history: int = 1, stride: int = 1) -> None:
+        if history < 1 or stride < 1:
+            raise ValueError(f"history and stride must be >= 1, got {history}, {stride}")
+        if reader.n_frames < history + 1:
+            raise ValueError(f"{reader.path}: {reader.n_frames} frames per trajectory are too few "
+                             f"for history={history} (need at least {history + 1})")
+        self.reader = reader
+        self.history = history
+        starts = np.arange(0, reader.n_frames - history, stride)
+        self._index = np.array([(i, s) for i in range(reader.n_trajectories) for s in starts],
+                               dtype=np.int64).reshape(-1, 2)
+        self.groups = self._index[:, 0]
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        traj, start = self._index[index]
+        frames = self.reader.read(int(traj), slice(int(start), int(start) + self.history + 1))
+        x = frames[: self.history].reshape(-1, *frames.shape[2:])
+        return {"x": torch.from_numpy(np.ascontiguousarray(x)),
+                "y": torch.from_numpy(np.ascontiguousarray(frames[self.history]))}
+
+
+def window_fields(fields: tuple[str, ...], history: int) -> tuple[str, ...]:
+    """Channel names of a window input: ``u[t-1]``, ``u[t]`` ... oldest first."""
+    lags = [f"t-{history - 1 - j}" if history - 1 - j else "t" for j in range(history)]
+    return tuple(f"{f}[{lag}]" for lag in lags for f in fields)
