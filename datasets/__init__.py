@@ -8,9 +8,12 @@ from pdebench.registry import PluginAPI
 def register(api: PluginAPI) -> None:
     """Register the built-in datasets (their configs are ``conf/data/<name>.yaml``)."""
     from pdebench.datasets.darcy import DarcySource
-    from pdebench.datasets.pdebench_files import PDEBenchDarcyFile
+    from pdebench.datasets.pdebench_files import PDEBenchDarcyFile, PDEBenchTrajectoryFile
 
     api.register_dataset("darcy", DarcySource,
                          "Darcy flow -div(a grad u) = beta on (0,1)^2, generated (PDEBench A.1)")
     api.register_dataset("pdebench_darcy", PDEBenchDarcyFile,
                          "PDEBench's published 2D_DarcyFlow_beta*.hdf5 file (data.path=...)")
+    api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
+                         "a published time-dependent PDEBench file, single-file or multi-group "
+                         "(data.path=...), as one-step windows")
