@@ -134,11 +134,11 @@ def test_nan_in_a_published_trajectory(tmp_path):
 
 
 def test_training_on_a_published_burgers_file(tmp_path):
-    from conftest import TINY
-
     from pdebench import results
     from pdebench.config import compose
     from pdebench.run import run
+
+    from conftest import TINY
 
     path = single_1d(tmp_path / "1D_Burgers_Sols_Nu0.01.hdf5", n=10, T=6, X=32)
     tiny = [o for o in TINY if not o.startswith("data.")]
