@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import scipy.sparse.linalg as spla
+
 from pdebench.datasets.darcy_solver import COEFFICIENT_LAWS, DarcyDiscretisation, generate_darcy
 
 
