@@ -14,6 +14,17 @@ def register(api: PluginAPI) -> None:
                          "Darcy flow -div(a grad u) = beta on (0,1)^2, generated (PDEBench A.1)")
     api.register_dataset("pdebench_darcy", PDEBenchDarcyFile,
                          "PDEBench's published 2D_DarcyFlow_beta*.hdf5 file (data.path=...)")
+    from pdebench.datasets import pdebench_family as fam
+
+    for cls, desc in (
+        (fam.AdvectionSource, "1D advection, periodic, exact solution (PDEBench A.2), generated"),
+        (fam.BurgersSource, "1D Burgers, periodic, pseudo-spectral ETDRK4 (PDEBench A.3), generated"),
+        (fam.DiffusionReactionSource,
+         "2D FitzHugh-Nagumo diffusion-reaction, no-flux (PDEBench A.4), generated"),
+        (fam.NavierStokesSource,
+         "2D incompressible Navier-Stokes, vorticity, forced, periodic (FNO/PDEBench A.5)"),
+    ):
+        api.register_dataset(cls.name, cls, desc)
     api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
                          "a published time-dependent PDEBench file, single-file or multi-group "
                          "(data.path=...), as one-step windows")

@@ -72,7 +72,7 @@ def _split_node(node: DictConfig, axis: str, reserved: tuple[str, ...] = ("name"
 def build_data(cfg: DictConfig) -> PDEDataModule:
     name, node, extra = _split_node(cfg.data, "data", ("name", "loader", "split"))
     DATASETS.get(name)  # unknown -> error listing the known datasets
-    source = instantiate(node)
+    source = instantiate(node, _convert_="all")  # plain lists/dicts, not OmegaConf nodes
     if not isinstance(source, DataSource):
         raise ConfigError(f"data={name}: its _target_ built a {type(source).__name__}, "
                           "not a pdebench.data.DataSource")
@@ -87,7 +87,7 @@ def build_model(cfg: DictConfig, meta) -> torch.nn.Module:
     if reason:
         raise ConfigError(f"model={name} cannot train on data={meta.name}: {reason}")
     # Hydra would turn a dataclass argument into a config node: bind the config, then call.
-    return instantiate(node, _partial_=True)(meta=meta)
+    return instantiate(node, _partial_=True, _convert_="all")(meta=meta)
 
 
 def build_system(cfg: DictConfig, model: torch.nn.Module, meta) -> L.LightningModule:

@@ -54,7 +54,8 @@ class GeneratedSource(DataSource):
     @property
     def path(self) -> Path:
         key = cache_key({**self.params, "name": self.name, "version": self.version})
-        stem = "_".join(f"{k}{v}" for k, v in self.params.items() if not isinstance(v, dict))
+        stem = "_".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}"
+                        for k, v in self.params.items() if isinstance(v, (int, float, str)))
         return self.data_dir / self.name / f"{self.name}_{stem}_{key}.h5".replace(" ", "")
 
     def prepare(self) -> None:

@@ -1,0 +1,171 @@
+"""Lazy HDF5 reading: training speed against in-memory data, and memory on a file larger than 8 GB.
+
+Usage::
+
+    python benchmarks/bench_lazy_reading.py speed [--samples 600] [--resolution 64]
+    python benchmarks/bench_lazy_reading.py memory [--gigabytes 8.5] [--dir /tmp]
+
+``speed`` trains the harness's default FNO for one epoch over a generated Darcy store twice — once
+with the arrays held in RAM (``in_memory=true``), once read sample by sample from the file
+(``in_memory=false``) — and prints the epoch times and their ratio (goal: lazy <= 1.5x).
+
+``memory`` writes a store file of the requested size (random fields at 128², written block by
+block, never held in memory), then, in a fresh process, builds the harness's data module on it
+(split, normaliser fitted by streaming over the training split) and iterates one epoch of the
+training loader. It prints the peak resident memory of that process against the file size. The
+file is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _epoch_seconds(in_memory: bool, samples: int, resolution: int, data_dir: str) -> float:
+    import lightning as L
+
+    from pdebench.config import compose
+    from pdebench.run import build_data, build_model, build_system
+
+    cfg = compose([f"data.n_samples={samples}", f"data.resolution={resolution}",
+                   f"data.in_memory={str(in_memory).lower()}", f"paths.data_dir={data_dir}",
+                   "paths.output_dir=/tmp/unused"])
+    dm = build_data(cfg)
+    dm.setup()
+    model = build_model(cfg, dm.meta)
+    system = build_system(cfg, model, dm.meta)
+    system.set_normalizers(dm.stats)
+    times: list[float] = []
+
+    class Timer(L.Callback):
+        def on_train_epoch_start(self, *a):
+            times.append(time.perf_counter())
+
+        def on_train_epoch_end(self, *a):
+            times.append(time.perf_counter())
+
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, limit_val_batches=0, num_sanity_val_steps=0,
+                        callbacks=[Timer()])
+    trainer.fit(system, datamodule=dm)
+    return times[1] - times[0]
+
+
+def speed(args: argparse.Namespace) -> None:
+    data_dir = tempfile.mkdtemp(prefix="pdebench-bench-")
+    _epoch_seconds(True, args.samples, args.resolution, data_dir)  # generate + warm up
+    mem = lazy = float("inf")
+    for _ in range(args.repeats):  # alternate, keep the best of each
+        mem = min(mem, _epoch_seconds(True, args.samples, args.resolution, data_dir))
+        lazy = min(lazy, _epoch_seconds(False, args.samples, args.resolution, data_dir))
+    print(f"one training epoch, FNO, Darcy {args.resolution}², {args.samples} samples "
+          f"(train split), best of {args.repeats}:")
+    print(f"  in memory  {mem:7.2f} s")
+    print(f"  lazy HDF5  {lazy:7.2f} s")
+    print(f"  ratio lazy / in memory: {lazy / mem:.3f}  (goal <= 1.5)")
+
+
+def _write_big(path: Path, gigabytes: float, res: int) -> int:
+    from pdebench.data.meta import DatasetMeta
+    from pdebench.data.store import FORMAT, FORMAT_VERSION, atomic_h5
+
+    per_sample = 2 * res * res * 4
+    n = int(gigabytes * 2**30 // per_sample)
+    meta = DatasetMeta(name="big", spatial_dims=2, resolution=(res, res), input_fields=("a",),
+                       output_fields=("u",))
+    rng = np.random.default_rng(0)
+    block = 2048
+    with atomic_h5(path) as fh:
+        for key in ("x", "y"):
+            ds = fh.create_dataset(key, shape=(n, 1, res, res), dtype=np.float32,
+                                   chunks=(1, 1, res, res))
+            for start in range(0, n, block):
+                stop = min(n, start + block)
+                ds[start:stop] = rng.random((stop - start, 1, res, res), dtype=np.float32)
+        fh.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, "kind": "pairs",
+                         "meta": meta.to_json(), "generator": "{}", "residual": "{}",
+                         "complete": True})
+    return n
+
+
+def _child(path: str) -> None:
+    """Runs in a fresh process: data module over the big file, one pass of the train loader."""
+    from torch.utils.data import Dataset
+
+    from pdebench.data.arrays import FieldSpec, H5SampleDataset
+    from pdebench.data.module import PDEDataModule
+    from pdebench.data.source import DataSource
+    from pdebench.data.store import read_store_info
+
+    meta = read_store_info(path)[0]
+
+    class Big(DataSource):
+        @property
+        def meta(self):
+            return meta
+
+        def open(self) -> Dataset:
+            return H5SampleDataset(path, [FieldSpec("x")], [FieldSpec("y")], in_memory=False)
+
+    t0 = time.perf_counter()
+    dm = PDEDataModule(Big(), batch_size=64, split={"train": 0.8, "val": 0.1, "test": 0.1})
+    dm.setup()
+    total = 0.0
+    for batch in dm.train_dataloader():
+        total += float(batch["y"].sum())
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_rss_bytes": peak_kib * 1024, "seconds": time.perf_counter() - t0,
+                      "checksum": total}))
+
+
+def memory(args: argparse.Namespace) -> None:
+    path = Path(args.dir) / f"pdebench-big-{os.getpid()}.h5"
+    try:
+        t0 = time.perf_counter()
+        n = _write_big(path, args.gigabytes, args.resolution)
+        size = path.stat().st_size
+        print(f"wrote {path} ({size / 2**30:.2f} GiB, {n} samples of {args.resolution}²) in "
+              f"{time.perf_counter() - t0:.0f} s")
+        out = subprocess.run([sys.executable, __file__, "_child", str(path)], check=True,
+                             capture_output=True, text=True)
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        peak = res["peak_rss_bytes"]
+        print(f"data module set-up (normaliser fitted by streaming) + one training epoch: "
+              f"{res['seconds']:.0f} s")
+        print(f"peak resident memory {peak / 2**20:.0f} MiB = {100 * peak / size:.2f} % of the "
+              f"{size / 2**30:.2f} GiB file")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "_child":
+        _child(sys.argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    sp = sub.add_parser("speed")
+    sp.add_argument("--samples", type=int, default=600)
+    sp.add_argument("--resolution", type=int, default=64)
+    sp.add_argument("--repeats", type=int, default=2)
+    mp = sub.add_parser("memory")
+    mp.add_argument("--gigabytes", type=float, default=8.5)
+    mp.add_argument("--resolution", type=int, default=128)
+    mp.add_argument("--dir", default=tempfile.gettempdir())
+    args = parser.parse_args()
+    {"speed": speed, "memory": memory}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
