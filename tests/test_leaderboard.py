@@ -227,3 +227,21 @@ def test_module_runs_as_subprocess(runs: Path, tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
     )
     assert proc.returncode == 2 and "no result.json found" in proc.stderr
+
+
+def test_different_configurations_are_separate_rows(tmp_path):
+    """Runs that differ in more than the seed (here β) are never averaged together."""
+    from pdebench import results as res
+    from pdebench.leaderboard import main
+
+    for i, (beta, seed, value) in enumerate([(1.0, 0, 0.1), (1.0, 1, 0.3), (10.0, 0, 0.5)]):
+        rec = {"schema_version": 1, "status": "ok", "pdebench_version": "0.1.0",
+               "config_hash": f"h{beta}", "dataset": "darcy", "model": "fno",
+               "system": "operator", "seed": seed, "metrics": {"pdebench/nrmse": value},
+               "config": {"data": {"beta": beta}, "seed": seed}}
+        res.write(rec, tmp_path / "runs" / str(i) / "result.json")
+    assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "leaderboard.csv").read_text()
+    assert "fno [data.beta=1.0]" in text and "fno [data.beta=10.0]" in text
+    row = next(r for r in text.splitlines() if "data.beta=1.0]" in r)
+    assert ",0.2," in row and ",2," in row  # mean of 0.1 and 0.3 over n = 2

@@ -40,6 +40,7 @@ from pdebench.leaderboard.aggregate import (
     select_latest,
 )
 from pdebench.leaderboard.render import render_csv, render_failed_csv, render_markdown
+from pdebench.leaderboard.variants import label_variants
 
 __all__ = [
     "HEADLINE_METRIC",
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
         records, invalid = collect(args.paths)
         if not records and not invalid:
             raise LeaderboardError(f"no {RESULT_NAME} found below {', '.join(args.paths)}")
+        records = label_variants(records)
         kept, superseded = select_latest(records)
         rows = _select_metrics(aggregate(kept), args.metrics)
     except LeaderboardError as exc:
