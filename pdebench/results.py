@@ -64,6 +64,43 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
 }
 
 
+#: Config parts that do not change the numbers a run produces: left out of ``config_hash`` and
+#: of the leaderboard's comparison of configurations.
+NON_SCIENTIFIC = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots", "logger",
+                  "trainer.enable_progress_bar", "trainer.enable_model_summary",
+                  "trainer.log_every_n_steps", "data.data_dir", "data.in_memory",
+                  "data.loader.num_workers", "data.path")
+
+
+def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a run config to ``{"a.b.c": value}`` without its :data:`NON_SCIENTIFIC` parts.
+
+    ``seed`` is left out too: runs that differ only by seed are one configuration.
+    """
+    out: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if prefix[:-1] in NON_SCIENTIFIC:
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            out[prefix[:-1]] = node
+
+    walk(config, "")
+    return out
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Short hash of :func:`comparable_config`: runs differing only by seed (or paths, logging,
+    progress display) share it."""
+    import hashlib
+
+    blob = json.dumps(comparable_config(config), sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
 class ResultError(ValueError):
     """A ``result.json`` is unreadable or does not follow the schema."""
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +21,7 @@ from pdebench.data.module import PDEDataModule
 from pdebench.data.source import DataSource
 from pdebench.metrics import select_metrics
 from pdebench.registry import DATASETS, METRICS, MODELS, SYSTEMS
+from pdebench.results import config_hash
 
 
 class ConfigError(ValueError):
@@ -52,12 +51,6 @@ def _git_revision() -> str | None:
 def is_rank_zero() -> bool:
     """True in the process that writes records (DDP launchers set these variables)."""
     return int(os.environ.get("LOCAL_RANK", 0)) == 0 and int(os.environ.get("NODE_RANK", 0)) == 0
-
-
-def config_hash(cfg: dict[str, Any]) -> str:
-    """Hash of the run config without seed and paths: runs that differ only by seed share it."""
-    core = {k: v for k, v in cfg.items() if k not in {"seed", "paths", "ckpt_path", "hydra"}}
-    return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _split_node(node: DictConfig, axis: str, reserved: tuple[str, ...] = ("name",)):

@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-IGNORED = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots")
+from pdebench.results import comparable_config, config_hash
+
 MAX_KEYS_IN_LABEL = 3
 
 
-def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(node, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if not prefix and key in IGNORED:
-                continue
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: node}
-
-
 def _variant_key(record) -> str:
-    return record.data.get("config_hash", "")
+    """The configuration identity: recomputed from the stored config when there is one (so the
+    definition in :func:`pdebench.results.config_hash` applies to old records too)."""
+    config = record.data.get("config")
+    return config_hash(config) if config else record.data.get("config_hash", "")
 
 
 def label_variants(records: Iterable) -> list:
@@ -46,7 +38,7 @@ def label_variants(records: Iterable) -> list:
         hashes = {_variant_key(r) for r in members}
         if len(hashes) < 2:
             continue
-        flat = {id(r): _flatten(r.data.get("config", {})) for r in members}
+        flat = {id(r): comparable_config(r.data.get("config", {})) for r in members}
         keys = sorted({k for f in flat.values() for k in f})
         differing = [k for k in keys
                      if len({repr(f.get(k)) for f in flat.values()}) > 1]
