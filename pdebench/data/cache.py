@@ -6,7 +6,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pdebench.data.meta import DatasetMeta
 from pdebench.data.source import file_lock
 from pdebench.data.store import DataFileError, read_store_info
 
@@ -37,7 +36,3 @@ def resolve_in_memory(setting: bool | str, path: Path, limit_gb: float = 2.0) ->
         raise ValueError(f"in_memory must be true, false or 'auto', got {setting!r}")
     return path.stat().st_size < limit_gb * 2**30
 
-
-def describe(meta: DatasetMeta) -> str:
-    res = "x".join(map(str, meta.resolution))
-    return f"{meta.name} ({res}, {', '.join(meta.input_fields)} -> {', '.join(meta.output_fields)})"
