@@ -25,6 +25,9 @@ def register(api: PluginAPI) -> None:
          "2D incompressible Navier-Stokes, vorticity, forced, periodic (FNO/PDEBench A.5)"),
     ):
         api.register_dataset(cls.name, cls, desc)
+    from pdebench.datasets import multiphysics
+
+    multiphysics.register(api)
     api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
                          "a published time-dependent PDEBench file, single-file or multi-group "
                          "(data.path=...), as one-step windows")

@@ -20,6 +20,9 @@ SMALL = {
                            "data.t_end=0.5"],
     "navier_stokes": ["data.n_samples=10", "data.resolution=16", "data.n_frames=5",
                       "data.t_end=1.0"],
+    "electrothermal": ["data.n_samples=20", "data.resolution=16"],
+    "electro_osmotic": ["data.n_samples=20", "data.resolution=16"],
+    "electro_thermal": ["data.n_samples=20", "data.resolution=16", "data.k0=6.0"],
 }
 FILE_BASED = {"pdebench_darcy", "pdebench_file"}
 

@@ -1,0 +1,282 @@
+"""Multiphysics generators (PROBLEMS C): operators, self-checks, convergence, validation, e2e."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from pdebench.datasets.electrothermal_mms import (
+    _evaluate,
+    generate_electrothermal,
+    sample_parameters,
+    self_check,
+)
+from pdebench.datasets.mp_electro_osmotic import generate_electro_osmotic
+from pdebench.datasets.mp_electro_thermal import generate_electro_thermal, picard_solve
+from pdebench.datasets.multiphysics import (
+    ElectroOsmoticSource,
+    ElectroThermalSource,
+    ElectrothermalSource,
+    register,
+)
+from pdebench.datasets.multiphysics_solvers import WallBC, assemble_fv, cell_centres, solve_fv
+from pdebench.physics.derivatives import Autograd
+from pdebench.physics.electrothermal import ElectrothermalParams, electrothermal_residual
+from pdebench.physics.multiphysics import conduction_residual, helmholtz_residual
+
+#: Overrides that make a full generation take well under 2 s.
+TINY = {
+    "electrothermal": ["data.n_samples=20", "data.resolution=16"],
+    "electro_osmotic": ["data.n_samples=20", "data.resolution=16"],
+    "electro_thermal": ["data.n_samples=20", "data.resolution=16", "data.k0=6.0"],
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Five-field electrothermal operator and manufactured solutions
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("regime", [1, 2, 3, 4])
+def test_sources_make_closed_forms_exact_under_autograd(regime):
+    """At random points, the autograd residual of the closed forms against their sources is 0."""
+    params = ElectrothermalParams(regime=regime)
+    out = generate_electrothermal(3, 16, params, seed=1)
+    assert out["residual"]["passed"]
+    f, s = _evaluate(sample_parameters(2, np.random.default_rng(5), regime == 3), 16, params)
+    assert f.shape == s.shape == (2, 5, 16, 16)
+    assert float(s[:, 0].abs().max()) < 1e-12  # stream function: divergence-free
+    if regime == 2:
+        assert float(f[:, 2:4].mean(dim=(2, 3)).abs().max()) < 1e-14
+
+
+def test_operator_regimes_differ_as_documented():
+    pts = torch.rand(50, 2, dtype=torch.float64).requires_grad_(True)
+    x, y = pts[:, 0], pts[:, 1]
+    fields = (torch.sin(y) * x, -torch.sin(x) * y, x * y, torch.cos(x + y), 0.5 + 0.3 * torch.sin(x * y))
+    zero = tuple(torch.zeros(50, dtype=torch.float64) for _ in range(5))
+    res = {r: electrothermal_residual(fields, zero, Autograd(pts), ElectrothermalParams(regime=r))
+           for r in (1, 2, 3, 4)}
+    temp = fields[4]
+    # y-momentum: regime 3 buoyancy = 10 x regime 1; regime 2 has none
+    b1 = (res[1][2] - res[2][2]).detach()
+    b3 = (res[3][2] - res[2][2]).detach()
+    torch.testing.assert_close(b1, -0.5 * (temp - 0.5).detach())
+    torch.testing.assert_close(b3, 10 * b1)
+    # regime 4: Darcy + Forchheimer drag on x-momentum
+    u, v = fields[0].detach(), fields[1].detach()
+    drag = (0.02 / 0.05 + 0.55 / math.sqrt(0.05) * torch.sqrt(u * u + v * v)) * u
+    torch.testing.assert_close((res[4][1] - res[2][1]).detach(), drag)
+
+
+def test_electrothermal_residual_converges_at_second_order():
+    params = ElectrothermalParams(regime=1)
+    prm = sample_parameters(4, np.random.default_rng(3), steep=False)
+    errs = {}
+    for n in (32, 64):
+        f, s = _evaluate(prm, n, params)
+        errs[n] = self_check(f.numpy(), s.numpy(), params).max(axis=0)
+    orders = np.log2(errs[32] / errs[64])
+    print(f"\nelectrothermal FD residual orders 32->64 per equation: {np.round(orders, 3)}")
+    assert np.all(np.abs(orders - 2.0) < 0.25), orders
+
+
+def test_electrothermal_deterministic_prefix_and_progress():
+    calls = []
+    one = generate_electrothermal(5, 16, seed=2, chunk=2, progress=lambda *c: calls.append(c))
+    two = generate_electrothermal(3, 16, seed=2)
+    assert calls == [(2, 5), (4, 5), (5, 5)]
+    assert one["fields"].dtype == np.float32 and one["sources"].shape == (5, 5, 16, 16)
+    assert one["fields"][:3].tobytes() == two["fields"].tobytes()
+    assert one["sources"][:3].tobytes() == two["sources"].tobytes()
+    assert not np.array_equal(generate_electrothermal(3, 16, seed=3)["fields"], two["fields"])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"nu": -0.02}, "nu"),
+    ({"alpha_t": 0.0}, "alpha_t"),
+    ({"d_phi": -1.0}, "d_phi"),
+    ({"k_perm": 0.0}, "k_perm"),
+    ({"regime": 5}, "valid: 1 .*; 2 .*; 3 .*; 4 "),
+    ({"resolution": 8}, "too coarse"),
+    ({"n_samples": 0}, "n_samples"),
+    ({"eta": float("nan")}, "eta"),
+])
+def test_electrothermal_invalid_parameters(kwargs, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        ElectrothermalSource(**{"n_samples": 4, "resolution": 16, "data_dir": tmp_path} | kwargs)
+    assert not list(tmp_path.rglob("*.h5"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Electro-osmotic flow
+# ------------------------------------------------------------------------------------------------
+
+def _conduction_mms_error(n: int) -> float:
+    x, y = cell_centres((n, n))
+    pts = torch.from_numpy(np.stack([x.ravel(), y.ravel()], 1)).requires_grad_(True)
+    px, py = pts[:, 0], pts[:, 1]
+    kap = 1 + 0.5 * torch.sin(2 * math.pi * px) * torch.cos(math.pi * py)
+    sol = 1 - px + 0.2 * torch.sin(math.pi * px) * torch.cos(math.pi * py)  # d_y V = 0 at y=0,1
+    f = conduction_residual(sol, kap, Autograd(pts)).detach().numpy()  # the shared equation
+    bcs = {"x_lo": WallBC("dirichlet", 1.0), "x_hi": WallBC("dirichlet", 0.0),
+           "y_lo": WallBC("robin"), "y_hi": WallBC("robin")}
+    a, b = assemble_fv(kap.detach().numpy().reshape(n, n), (n, n), bcs)
+    return float(np.abs(solve_fv(a, f - b, (n, n)).ravel() - sol.detach().numpy()).max())
+
+
+def test_electro_osmotic_fv_converges_at_second_order():
+    e32, e64 = _conduction_mms_error(32), _conduction_mms_error(64)
+    order = math.log2(e32 / e64)
+    print(f"\nelectro_osmotic FV manufactured solution: {e32:.3e}, {e64:.3e}, order {order:.3f}")
+    assert 1.8 < order < 2.2
+
+
+def test_electro_osmotic_generator_self_check_and_determinism():
+    calls = []
+    one = generate_electro_osmotic(4, 24, seed=1, progress=lambda *c: calls.append(c))
+    two = generate_electro_osmotic(4, 24, seed=1)
+    res = one["residual"]
+    assert res["passed"] and res["conduction_rel_max"] < 1e-9 and res["face_divergence_max"] < 1e-8
+    assert calls[-1] == (4, 4)
+    for k in ("kappa", "k_p", "V", "u", "v"):
+        assert one[k].shape == (4, 24, 24) and one[k].tobytes() == two[k].tobytes()
+    assert 0 < one["V"].min() and one["V"].max() < 1  # maximum principle
+    assert (one["u"] < 0).all()  # flow along k_V grad V (V falls along x)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"kappa0": -1.0}, "kappa0"), ({"k_p0": 0.0}, "k_p0"), ({"k_v": -1.0}, "k_v"),
+    ({"resolution": 8}, "too coarse"), ({"seed": -1}, "seed"),
+])
+def test_electro_osmotic_invalid_parameters(kwargs, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        ElectroOsmoticSource(**{"n_samples": 4, "resolution": 16, "data_dir": tmp_path} | kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
+# Electro-thermal
+# ------------------------------------------------------------------------------------------------
+
+def _helmholtz_mms_error(n: int, k0: float = 4 * math.pi) -> float:
+    """Manufactured complex field; source from the shared residual with autograd."""
+    x, y = cell_centres((n, n))
+    pts = torch.from_numpy(np.stack([x.ravel(), y.ravel()], 1)).requires_grad_(True)
+
+    def exact(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        px, py = p[:, 0], p[:, 1]
+        amp = 1 + 0.3 * torch.sin(math.pi * px) * torch.cos(2 * math.pi * py)
+        return amp * torch.cos(5 * px + 3 * py), amp * torch.sin(5 * px + 3 * py)
+
+    px, py = pts[:, 0], pts[:, 1]
+    eps = 1.5 + 0.5 * torch.sin(math.pi * px) * torch.sin(math.pi * py)
+    sig = 0.3 * torch.cos(math.pi * px) ** 2
+    er, ei = exact(pts)
+    fr, fi = helmholtz_residual(er, ei, eps, sig, k0, Autograd(pts))
+    f = fr.detach().numpy() + 1j * fi.detach().numpy()
+    c = (np.arange(n) + 0.5) / n
+    bcs = {}
+    walls = {"x_lo": (np.zeros(n), c, -1, 0), "x_hi": (np.ones(n), c, 1, 0),
+             "y_lo": (c, np.zeros(n), 0, -1), "y_hi": (c, np.ones(n), 0, 1)}
+    for side, (wx, wy, nx, ny) in walls.items():
+        wp = torch.from_numpy(np.stack([wx, wy], 1)).requires_grad_(True)
+        wr, wi = exact(wp)
+        d = Autograd(wp)
+        (rx, ry), (ix, iy) = d.grad(wr), d.grad(wi)
+        dn = (nx * rx + ny * ry).detach().numpy() + 1j * (nx * ix + ny * iy).detach().numpy()
+        val = wr.detach().numpy() + 1j * wi.detach().numpy()
+        bcs[side] = WallBC("robin", g=dn + 1j * k0 * val, a=1j * k0)
+    a, b = assemble_fv(1.0, (n, n), bcs)
+    eps_c = eps.detach().numpy() - 1j * sig.detach().numpy()
+    a = a + sp.diags(k0 * k0 * eps_c)
+    sol = solve_fv(a, f - b, (n, n)).ravel()
+    return float(np.abs(sol - (er.detach().numpy() + 1j * ei.detach().numpy())).max())
+
+
+def test_helmholtz_converges_at_second_order():
+    e32, e64 = _helmholtz_mms_error(32), _helmholtz_mms_error(64)
+    order = math.log2(e32 / e64)
+    print(f"\nHelmholtz (Robin walls) manufactured solution: {e32:.3e}, {e64:.3e}, order "
+          f"{order:.3f}")
+    assert 1.8 < order < 2.2
+
+
+def test_electro_thermal_generator_self_check_and_determinism():
+    one = generate_electro_thermal(3, 16, k0=6.0, seed=4)
+    two = generate_electro_thermal(3, 16, k0=6.0, seed=4)
+    assert one["residual"]["passed"] and one["residual"]["helmholtz_rel_max"] < 1e-6
+    for k in ("eps_r", "sigma0", "E_re", "E_im", "T"):
+        assert one[k].shape == (3, 16, 16) and one[k].tobytes() == two[k].tobytes()
+    assert one["T"].min() > 1.0  # heated above ambient
+    assert set(np.unique(one["eps_r"]).tolist()) - {1.0}  # an inclusion exists
+
+
+def test_electro_thermal_runaway_raises_naming_iteration():
+    eps = np.ones((16, 16))
+    eps[5:10, 5:10] = 3.0
+    sig = np.where(eps > 1, 1.0, 0.0)
+    with pytest.raises(RuntimeError, match=r"Picard iteration \d+: temperature T"):
+        picard_solve(eps, sig, 6.0, q=1e4, gamma=5.0, biot=1.0)
+    with pytest.raises(RuntimeError, match=r"Picard iteration 2: max \|T_k"):
+        picard_solve(eps, sig, 6.0, q=10.0, gamma=5.0, biot=1.0, max_iter=2)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"q": -1.0}, "data.q"), ({"biot": 0.0}, "biot"), ({"k0": -2.0}, "k0"),
+    ({"k0": 40.0}, "too coarse"), ({"resolution": 8}, "too coarse"), ({"max_iter": 0}, "max_iter"),
+])
+def test_electro_thermal_invalid_parameters(kwargs, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        ElectroThermalSource(**{"n_samples": 4, "resolution": 16, "k0": 6.0,
+                                "data_dir": tmp_path} | kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
+# Registration, configs, end to end
+# ------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def registered():
+    """Register the multiphysics datasets unless the package already wired them."""
+    from pdebench.registry import DATASETS, PluginAPI
+
+    added = not set(TINY) & set(DATASETS.names())
+    if added:
+        register(PluginAPI("test_multiphysics"))
+    try:
+        yield
+    finally:
+        if added:
+            for name in TINY:
+                DATASETS._remove(name)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_configs_build_and_generate(name, tmp_path, registered):
+    from pdebench.config import compose
+    from pdebench.data.store import read_store_info
+    from pdebench.run import build_data
+
+    cfg = compose([f"data={name}", *TINY[name], f"paths.data_dir={tmp_path}",
+                   f"paths.output_dir={tmp_path / 'run'}"])
+    dm = build_data(cfg)
+    dm.prepare_data()
+    meta, generator, residual = read_store_info(dm.source.path)
+    assert meta.name == name and residual["passed"] and generator["solver"]
+
+
+def test_electrothermal_trains_end_to_end(tmp_path, registered):
+    from pdebench import results
+    from pdebench.config import compose
+    from pdebench.run import run
+
+    cfg = compose(["data=electrothermal", *TINY["electrothermal"], "data.regime=4",
+                   "data.loader.batch_size=4", "model.hidden_channels=8", "model.n_modes=4",
+                   "model.n_layers=2", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
+                   "trainer.accelerator=cpu", "logger=none", f"paths.data_dir={tmp_path}",
+                   f"paths.output_dir={tmp_path / 'run'}"])
+    record = results.read(run(cfg).path)
+    assert record["status"] == "ok" and record["dataset"] == "electrothermal"
