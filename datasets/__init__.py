@@ -25,9 +25,17 @@ def register(api: PluginAPI) -> None:
          "2D incompressible Navier-Stokes, vorticity, forced, periodic (FNO/PDEBench A.5)"),
     ):
         api.register_dataset(cls.name, cls, desc)
-    from pdebench.datasets import multiphysics
+    from pdebench.datasets import (
+        mtdeeponet_files,
+        multiphysics,
+        multiphysics_files,
+        realpdebench_files,
+        the_well,
+    )
 
-    multiphysics.register(api)
+    for module in (multiphysics, the_well, realpdebench_files, multiphysics_files,
+                   mtdeeponet_files):
+        module.register(api)
     api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
                          "a published time-dependent PDEBench file, single-file or multi-group "
                          "(data.path=...), as one-step windows")

@@ -24,7 +24,8 @@ SMALL = {
     "electro_osmotic": ["data.n_samples=20", "data.resolution=16"],
     "electro_thermal": ["data.n_samples=20", "data.resolution=16", "data.k0=6.0"],
 }
-FILE_BASED = {"pdebench_darcy", "pdebench_file"}
+FILE_BASED = {"pdebench_darcy", "pdebench_file", "the_well", "realpdebench", "multiphysics_pt",
+              "multiphysics_npy", "multiphysics_mat", "mtdeeponet_npz", "mtdeeponet_mat"}
 
 
 def test_every_generated_dataset_has_a_tiny_config():

@@ -1,0 +1,341 @@
+"""Readers for Multiphysics Bench and multi-task DeepONet files, on tiny files in their layouts."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import scipy.io
+import torch
+
+from pdebench.data.store import DataFileError
+from pdebench.datasets.mtdeeponet_files import MTDeepONetDarcyMat, MTDeepONetFisherNpz
+from pdebench.datasets.multiphysics_files import (
+    MultiphysicsMatDir,
+    MultiphysicsNpyDir,
+    MultiphysicsPtFile,
+)
+
+
+def write_v73(path, arrays):
+    """A MATLAB v7.3-style file: HDF5 behind MATLAB's 512-byte header, arrays stored transposed,
+    complex arrays as (real, imag) compounds."""
+    with h5py.File(path, "w", userblock_size=512) as fh:
+        for key, value in arrays.items():
+            value = np.asarray(value)
+            if np.iscomplexobj(value):
+                c = np.empty(value.shape, [("real", "<f8"), ("imag", "<f8")])
+                c["real"], c["imag"] = value.real, value.imag
+                value = c
+            fh[key] = value.T
+    with open(path, "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file, tiny test".ljust(128, b" "))
+    return path
+
+
+# --- Multiphysics Bench .pt --------------------------------------------------------------------
+
+def write_pt(path, n=6, cin=2, cout=3, res=8, **extra):
+    g = torch.Generator().manual_seed(0)
+    data = {"x": torch.rand(n, cin, res, res, generator=g) * 1.8 - 0.9,
+            "y": torch.rand(n, cout, res, res, generator=g) * 1.8 - 0.9, **extra}
+    torch.save(data, path)
+    return path
+
+
+def test_pt_dict_meta_values_and_lazy(tmp_path):
+    path = write_pt(tmp_path / "thermo_fluid_train_128.pt")
+    src = MultiphysicsPtFile(path, output_fields=["u", "v", "T"])
+    meta = src.meta
+    meta.to_json()  # serialisable (results record it)
+    assert meta.input_fields == ("in0", "in1") and meta.output_fields == ("u", "v", "T")
+    assert meta.resolution == (8, 8) and "[-0.9, 0.9]" in meta.extra["scaling"]
+    assert meta.extra["problem"] == "thermo_fluid" and meta.extra["part"] == "train"
+    ds = src.open()
+    assert ds._data is None  # nothing read until a sample is asked for
+    ref = torch.load(path)
+    s = ds[3]
+    torch.testing.assert_close(s["x"], ref["x"][3])
+    torch.testing.assert_close(s["y"], ref["y"][3])
+    assert len(ds) == 6
+    with pytest.raises(ValueError, match="data.output_fields lists 2 names"):
+        MultiphysicsPtFile(path, output_fields=["u", "v"])
+
+
+def test_pt_dict_with_scale_is_unscaled(tmp_path):
+    lo, hi = torch.tensor([0.0, 10.0, -1.0]), torch.tensor([1.0, 20.0, 1.0])
+    path = write_pt(tmp_path / "p_test_128.pt", y_min=lo, y_max=hi)
+    s = MultiphysicsPtFile(path).open()[0]
+    y = torch.load(path)["y"][0]
+    torch.testing.assert_close(s["y"][1], (y[1] + 0.9) / 1.8 * 10 + 10)
+
+
+@pytest.mark.parametrize("damage,message", [
+    ({"y": None}, "missing key 'y'"),
+    ({"x": torch.zeros(6, 2, 8)}, r"'x' is torch.Size\(\[6, 2, 8\]\), expected a 4-D tensor"),
+    ({"y": torch.zeros(5, 3, 8, 8)}, "disagree on samples or grid"),
+    ({"y_min": torch.zeros(2), "y_max": torch.ones(2)}, "'y_min'/'y_max' need 3 entries"),
+])
+def test_pt_dict_malformed(tmp_path, damage, message):
+    path = tmp_path / "p_train_128.pt"
+    write_pt(path)
+    data = torch.load(path)
+    data.update(damage)
+    torch.save({k: v for k, v in data.items() if v is not None}, path)
+    with pytest.raises(DataFileError, match=message) as info:
+        MultiphysicsPtFile(path)
+    assert str(path) in str(info.value)
+
+
+def test_pt_dict_nan_named_on_access(tmp_path):
+    x = torch.zeros(4, 1, 8, 8)
+    x[2, 0, 3, 3] = float("nan")
+    path = tmp_path / "p_train_128.pt"
+    torch.save({"x": x, "y": torch.zeros(4, 1, 8, 8)}, path)
+    ds = MultiphysicsPtFile(path).open()
+    ds[1]
+    with pytest.raises(DataFileError, match=r"p_train_128.pt: 'x' has NaN or inf in sample 2"):
+        ds[2]
+
+
+def test_pt_dict_trains_end_to_end(tmp_path):
+    from pdebench import results
+    from pdebench.config import compose
+    from pdebench.datasets import multiphysics_files
+    from pdebench.registry import DATASETS, PluginAPI
+    from pdebench.run import run
+
+    from conftest import TINY
+
+    path = write_pt(tmp_path / "p_train_128.pt", n=6, res=16)
+    added = "multiphysics_pt" not in DATASETS
+    if added:
+        PluginAPI("test").register_dataset("multiphysics_pt", multiphysics_files.MultiphysicsPtFile)
+    try:
+        tiny = [o for o in TINY if not o.startswith(("data.", "trainer.max_epochs"))]
+        cfg = compose([*tiny, "data=multiphysics_pt", f"data.path={path}",
+                       "trainer.max_epochs=1", "data.split.train=4", "data.split.val=1",
+                       "data.split.test=1", "plots=false", f"paths.output_dir={tmp_path / 'run'}"])
+        record = results.read(run(cfg).path)
+    finally:
+        if added:
+            DATASETS._remove("multiphysics_pt")
+    assert record["status"] == "ok", record.get("error")
+    assert record["split_sizes"] == {"train": 4, "val": 1, "test": 1}
+
+
+# --- Multiphysics Bench merge_{id}.npy ---------------------------------------------------------
+
+def write_npy_dir(root, n=5, shape=(6, 8, 4)):
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        np.save(root / f"merge_{i * 5}.npy", rng.random(shape).astype(np.float32))
+    return root
+
+
+def test_npy_folder(tmp_path):
+    root = write_npy_dir(tmp_path / "mp")
+    src = MultiphysicsNpyDir(root, n_inputs=1, output_fields=["u", "v", "T"])
+    assert src.meta.resolution == (6, 8) and src.meta.output_fields == ("u", "v", "T")
+    assert [p.name for p in src.files][:3] == ["merge_0.npy", "merge_5.npy", "merge_10.npy"]
+    s = src.open()[2]
+    raw = np.load(root / "merge_10.npy")
+    np.testing.assert_array_equal(s["x"].numpy(), raw[..., :1].transpose(2, 0, 1))
+    np.testing.assert_array_equal(s["y"].numpy(), raw[..., 1:].transpose(2, 0, 1))
+    with pytest.raises(ValueError, match=r"data.n_inputs must be in \[1, 3\]"):
+        MultiphysicsNpyDir(root, n_inputs=4)
+
+
+@pytest.mark.parametrize("how,bad,message", [
+    ("name", "merge_x.npy", "malformed file name"),
+    ("shape", "merge_99.npy", r"shape \(6, 7, 4\) but .*merge_0.npy has \(6, 8, 4\)"),
+    ("ndim", "merge_0.npy", r"shape \(6, 8\), expected \(H, W, C_in \+ C_out\)"),
+])
+def test_npy_folder_malformed(tmp_path, how, bad, message):
+    root = write_npy_dir(tmp_path / "mp")
+    arr = {"name": np.zeros((6, 8, 4)), "shape": np.zeros((6, 7, 4)),
+           "ndim": np.zeros((6, 8))}[how]
+    np.save(root / bad, arr)
+    with pytest.raises(DataFileError, match=message) as info:
+        MultiphysicsNpyDir(root, n_inputs=1)
+    assert bad in str(info.value)
+
+
+def test_npy_folder_nan(tmp_path):
+    root = write_npy_dir(tmp_path / "mp", n=2)
+    arr = np.load(root / "merge_5.npy")
+    arr[0, 0, 2] = np.nan
+    np.save(root / "merge_5.npy", arr)
+    with pytest.raises(DataFileError, match=r"merge_5.npy: 'array' has NaN .* sample 1"):
+        MultiphysicsNpyDir(root, n_inputs=1).open()[1]
+
+
+# --- Multiphysics Bench .mat folders -----------------------------------------------------------
+
+def write_mat_dir(root, n=3, shape=(6, 8), v73_last=True):
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        values = {"export_sigma": rng.random(shape),
+                  "export_Ez": rng.random(shape) + 1j * rng.random(shape),
+                  "export_T": rng.random(shape)}
+        if v73_last and i == n - 1:
+            write_v73(root / f"sample_{i}.mat", values)
+        else:
+            scipy.io.savemat(root / f"sample_{i}.mat", values)
+    return root
+
+
+def test_mat_folder_complex_fields(tmp_path):
+    root = write_mat_dir(tmp_path / "et")
+    src = MultiphysicsMatDir(root, inputs=["sigma"], outputs=["Ez", "T"])
+    assert src.meta.input_fields == ("sigma",)
+    assert src.meta.output_fields == ("Re_Ez", "Im_Ez", "T")
+    assert src.meta.resolution == (6, 8) and src.meta.extra["complex_fields"] == ["Ez"]
+    ds = src.open()
+    for i in (0, 2):  # a v5 file and a v7.3 file
+        ref = scipy.io.loadmat(root / f"sample_{i}.mat") if i == 0 else None
+        if ref is None:
+            with h5py.File(root / "sample_2.mat") as fh:
+                ez = fh["export_Ez"][()].T
+                ref = {"export_Ez": ez["real"] + 1j * ez["imag"], "export_T": fh["export_T"][()].T}
+        y = ds[i]["y"].numpy()
+        np.testing.assert_allclose(y[0], ref["export_Ez"].real, rtol=1e-6)
+        np.testing.assert_allclose(y[1], ref["export_Ez"].imag, rtol=1e-6)
+        np.testing.assert_allclose(y[2], ref["export_T"], rtol=1e-6)
+
+
+def test_mat_folder_malformed(tmp_path):
+    root = write_mat_dir(tmp_path / "et", v73_last=False)
+    with pytest.raises(DataFileError, match=r"sample_0.mat: missing variable 'export_V'") as info:
+        MultiphysicsMatDir(root, inputs=["sigma"], outputs=["V"])
+    assert str(root / "sample_0.mat") in str(info.value)
+    scipy.io.savemat(root / "sample_1.mat", {"export_sigma": np.zeros((6, 7)),
+                                             "export_Ez": np.zeros((6, 8)),
+                                             "export_T": np.full((6, 8), np.nan)})
+    ds = MultiphysicsMatDir(root, inputs=["sigma"], outputs=["Ez", "T"]).open()
+    with pytest.raises(DataFileError, match=r"sample_1.mat: 'export_sigma' has shape \(6, 7\)"):
+        ds[1]
+    scipy.io.savemat(root / "sample_1.mat", {"export_sigma": np.zeros((6, 8)),
+                                             "export_Ez": np.zeros((6, 8)),
+                                             "export_T": np.full((6, 8), np.nan)})
+    s = ds[2]
+    assert s["y"].shape == (3, 6, 8)
+    with pytest.raises(DataFileError, match=r"sample_1.mat: 'export_T' has NaN .* sample 1"):
+        ds[1]
+
+
+# --- multi-task DeepONet: Fisher-KPP .npz ------------------------------------------------------
+
+def write_npz(path, n=5, beta=True, n_x=64, n_t=20, **override):
+    rng = np.random.default_rng(2)
+    arrays = {"inputs": rng.random((n, n_x + (2 if beta else 1))),
+              "outputs": rng.random((n, n_t * n_x)), **override}
+    np.savez(path, **arrays)
+    return path
+
+
+def test_fisher_npz(tmp_path):
+    path = write_npz(tmp_path / "fisher.npz")
+    src = MTDeepONetFisherNpz(path)
+    meta = src.meta
+    meta.to_json()  # serialisable (results record it)
+    assert meta.input_fields == ("u0", "a", "beta") and meta.spatial_dims == 1
+    assert meta.output_fields[0] == "u_t0" and meta.out_channels == 20
+    s = src.open()[3]
+    with np.load(path) as npz:
+        inp, out = npz["inputs"][3], npz["outputs"][3]
+    np.testing.assert_allclose(s["x"][0].numpy(), inp[2:], rtol=1e-6)
+    np.testing.assert_allclose(s["x"][1].numpy(), np.full(64, inp[0]), rtol=1e-6)
+    np.testing.assert_allclose(s["x"][2].numpy(), np.full(64, inp[1]), rtol=1e-6)
+    np.testing.assert_allclose(s["y"][7].numpy(), out[7 * 64:8 * 64], rtol=1e-6)
+    assert MTDeepONetFisherNpz(write_npz(tmp_path / "g1.npz", beta=False)).meta.input_fields \
+        == ("u0", "a")
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"outputs": None}, "missing array 'outputs'"),
+    ({"outputs": np.zeros((5, 64 * 19))}, r"'outputs' has shape \(5, 1216\), expected \(n, 20\*64"),
+    ({"inputs": np.zeros((5, 67))}, r"'inputs' has shape \(5, 67\), expected \(n, 65\)"),
+    ({"inputs": np.zeros((4, 66))}, "'inputs' has 4 samples, 'outputs' 5"),
+])
+def test_fisher_npz_malformed(tmp_path, override, message):
+    path = tmp_path / "fisher.npz"
+    arrays = {"inputs": np.zeros((5, 66)), "outputs": np.zeros((5, 1280)), **override}
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    with pytest.raises(DataFileError, match=message) as info:
+        MTDeepONetFisherNpz(path)
+    assert str(path) in str(info.value)
+
+
+def test_fisher_npz_nan(tmp_path):
+    out = np.zeros((5, 1280))
+    out[4, 100] = np.nan
+    ds = MTDeepONetFisherNpz(write_npz(tmp_path / "f.npz", outputs=out)).open()
+    ds[3]
+    with pytest.raises(DataFileError, match=r"f.npz: 'outputs' has NaN .* sample 4"):
+        ds[4]
+
+
+# --- multi-task DeepONet: Darcy on several geometries .mat -------------------------------------
+
+def darcy_arrays(n_train=5, n_test=3, h=6, w=7, ids=False):
+    rng = np.random.default_rng(4)
+    yy, xx = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 2, w), indexing="ij")
+    out = {"xx": xx, "yy": yy}
+    for part, n in (("train", n_train), ("test", n_test)):
+        out[f"k_{part}"] = rng.random((n, h, w))
+        out[f"u_{part}"] = rng.random((n, h, w))
+        out[f"shape_{part}"] = (rng.integers(0, 3, (n, 1)).astype(float) if ids
+                                else (rng.random((n, h, w)) > 0.3).astype(float))
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["v5", "v73"])
+def test_darcy_mat(tmp_path, fmt):
+    arrays = darcy_arrays(ids=fmt == "v73")
+    path = tmp_path / "darcy.mat"
+    write_v73(path, arrays) if fmt == "v73" else scipy.io.savemat(path, arrays)
+    src = MTDeepONetDarcyMat(path)
+    meta = src.meta
+    meta.to_json()  # serialisable (results record it)
+    assert meta.resolution == (6, 7) and meta.extent == ((0.0, 1.0), (0.0, 2.0))
+    assert meta.input_fields == (("k", "geometry_id") if fmt == "v73" else ("k", "mask"))
+    assert src.published_split == {"train": 4, "val": 1, "test": 3, "mode": "published"}
+    ds = src.open()
+    assert len(ds) == 8
+    s_test, s_train = ds[1], ds[3 + 2]
+    np.testing.assert_allclose(s_test["x"][0].numpy(), arrays["k_test"][1], rtol=1e-6)
+    np.testing.assert_allclose(s_train["y"][0].numpy(), arrays["u_train"][2], rtol=1e-6)
+    g = np.full((6, 7), arrays["shape_train"][2, 0]) if fmt == "v73" \
+        else arrays["shape_train"][2]
+    np.testing.assert_array_equal(s_train["x"][1].numpy(), g)
+    only = MTDeepONetDarcyMat(path, part="test")
+    assert len(only.open()) == 3 and only.published_split is None
+
+
+@pytest.mark.parametrize("damage,message", [
+    ({"u_test": None}, "missing variable 'u_test'"),
+    ({"k_train": np.zeros((5, 6, 8))}, r"'k_train' has shape \(5, 6, 8\), expected \(N, 6, 7\)"),
+    ({"u_train": np.zeros((4, 6, 7))}, r"'u_train' has shape \(4, 6, 7\), expected \(5, 6, 7\)"),
+    ({"shape_test": np.zeros((3, 2))}, r"'shape_test' has shape \(3, 2\), expected a mask"),
+    ({"yy": np.zeros((7, 6))}, r"'xx' \(6, 7\) and 'yy' \(7, 6\) are not the same mesh"),
+])
+def test_darcy_mat_malformed(tmp_path, damage, message):
+    arrays = {**darcy_arrays(), **damage}
+    path = tmp_path / "darcy.mat"
+    scipy.io.savemat(path, {k: v for k, v in arrays.items() if v is not None})
+    with pytest.raises(DataFileError, match=message) as info:
+        MTDeepONetDarcyMat(path)
+    assert str(path) in str(info.value)
+
+
+def test_darcy_mat_nan_named_on_access(tmp_path):
+    arrays = darcy_arrays()
+    arrays["k_train"][3, 2, 2] = np.nan
+    path = write_v73(tmp_path / "darcy.mat", arrays)
+    ds = MTDeepONetDarcyMat(path, part="train").open()
+    ds[2]
+    with pytest.raises(DataFileError, match=r"darcy.mat: 'k_train' has NaN .* sample 3"):
+        ds[3]
