@@ -26,6 +26,7 @@ def register(api: PluginAPI) -> None:
     ):
         api.register_dataset(cls.name, cls, desc)
     from pdebench.datasets import (
+        cylinder_flow,
         mtdeeponet_files,
         multiphysics,
         multiphysics_files,
@@ -33,7 +34,7 @@ def register(api: PluginAPI) -> None:
         the_well,
     )
 
-    for module in (multiphysics, the_well, realpdebench_files, multiphysics_files,
+    for module in (multiphysics, cylinder_flow, the_well, realpdebench_files, multiphysics_files,
                    mtdeeponet_files):
         module.register(api)
     api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,

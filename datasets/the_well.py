@@ -368,9 +368,8 @@ class TheWellFile(DataSource):
     Splits: ``path`` may be one file, a folder of files, or a folder with ``train/ valid/ test/``
     sub-folders. ``split_dir`` picks one of those sub-folders (the harness then splits its
     trajectories by ``data.split``). With ``split_dir: null`` all three are read, ordered test,
-    valid, train, and ``data.split.mode=published`` uses The Well's test folder exactly as the
-    test set and draws a validation set of the valid folder's size (seeded) from valid + train:
-    the harness's split function takes counts, not explicit indices.
+    valid, train, and ``data.split.mode=published`` uses The Well's three folders exactly as the
+    test, validation and training sets.
 
     Parameters
     ----------
@@ -409,8 +408,9 @@ class TheWellFile(DataSource):
         if folder_of:
             n = {s: sum(i["n_trajectories"] for p, i in zip(self.files, self.infos, strict=True)
                         if folder_of[str(p)] == s) for s in SPLIT_FOLDERS}
+            # trajectories are stacked test, valid, train: the published split is exact
             self.published_split = {"train": n["train"], "val": n["valid"], "test": n["test"],
-                                    "mode": "published"}
+                                    "mode": "ordered"}
 
     @property
     def meta(self) -> DatasetMeta:

@@ -204,3 +204,9 @@ def test_missing_and_corrupt_published_file(tmp_path):
     bad.write_bytes(b"\x89HDF\r\n" + b"0" * 100)
     with pytest.raises(DataFileError, match="not a readable HDF5"):
         PDEBenchDarcyFile(bad)
+
+
+def test_ordered_split_is_contiguous_test_val_train():
+    s = make_splits(10, 5, 2, 3, mode="ordered")
+    assert s["test"].tolist() == [0, 1, 2] and s["val"].tolist() == [3, 4]
+    assert s["train"].tolist() == [5, 6, 7, 8, 9]

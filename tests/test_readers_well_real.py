@@ -111,7 +111,12 @@ def test_well_split_directory(tmp_path):
         (root / split).mkdir(parents=True)
         write_well(root / split / f"tiny_{split}.hdf5", B=n, seed=i)
     src = TheWellFile(root)
-    assert src.published_split == {"train": 4, "val": 2, "test": 1, "mode": "published"}
+    assert src.published_split == {"train": 4, "val": 2, "test": 1, "mode": "ordered"}
+    from pdebench.data.splits import make_splits
+
+    parts = make_splits(7, **src.published_split)  # test folder, then valid, then train
+    assert parts["test"].tolist() == [0] and parts["val"].tolist() == [1, 2]
+    assert parts["train"].tolist() == [3, 4, 5, 6]
     assert src.reader.n_trajectories == 7 and "test" in str(src.files[0])
     one = TheWellFile(root, split_dir="valid")
     assert one.reader.n_trajectories == 2 and one.published_split is None

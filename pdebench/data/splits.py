@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SPLIT_MODES = ("random", "published")
+SPLIT_MODES = ("random", "published", "ordered")
 
 
 def split_counts(n: int, train: float | int, val: float | int, test: float | int,
@@ -46,12 +46,16 @@ def make_splits(n: int, train: float | int = 0.8, val: float | int = 0.1,
     mode : {"random", "published"}
         ``random``: a permutation seeded by ``seed``. ``published``: PDEBench's convention, the
         *first* ``test`` samples are the test set; validation is then drawn (seeded) from the rest,
-        which PDEBench itself does not have.
+        which PDEBench itself does not have. ``ordered``: contiguous blocks, test first, then
+        validation, then train (for files whose own split folders are stacked in that order).
     """
     if mode not in SPLIT_MODES:
         raise ValueError(f"unknown split mode {mode!r}; valid: {', '.join(SPLIT_MODES)}")
     n_train, n_val, n_test = split_counts(n, train, val, test, name)
     rng = np.random.default_rng(seed)
+    if mode == "ordered":
+        return {"test": np.arange(n_test), "val": np.arange(n_test, n_test + n_val),
+                "train": np.arange(n_test + n_val, n_test + n_val + n_train)}
     if mode == "random":
         perm = rng.permutation(n)
         test_idx = perm[:n_test]
