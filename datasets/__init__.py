@@ -27,6 +27,7 @@ def register(api: PluginAPI) -> None:
         api.register_dataset(cls.name, cls, desc)
     from pdebench.datasets import (
         cylinder_flow,
+        mtdeeponet,
         mtdeeponet_files,
         multiphysics,
         multiphysics_files,
@@ -34,8 +35,8 @@ def register(api: PluginAPI) -> None:
         the_well,
     )
 
-    for module in (multiphysics, cylinder_flow, the_well, realpdebench_files, multiphysics_files,
-                   mtdeeponet_files):
+    for module in (mtdeeponet, multiphysics, cylinder_flow, the_well, realpdebench_files,
+                   multiphysics_files, mtdeeponet_files):
         module.register(api)
     api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
                          "a published time-dependent PDEBench file, single-file or multi-group "

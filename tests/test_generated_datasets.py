@@ -27,7 +27,15 @@ SMALL = {
 _CYL = ["data.n_re=5", "data.resolution=[16,32]", "data.height=2.0", "data.length=4.0",
         "data.n_frames=4", "data.frame_dt=0.25", "data.spin_up=1.0",
         "data.measurement.resolution=[8,16]", "data.measurement.max_shift=2"]
-SMALL.update({"cylinder_sim": _CYL, "cylinder_real": _CYL})
+SMALL.update({
+    "cylinder_sim": _CYL, "cylinder_real": _CYL,
+    "fisher_kpp": ["data.n_samples=24", "data.resolution=16", "data.n_frames=4",
+                   "data.max_wavenumber=3"],
+    "darcy_geometries": ["data.n_samples=24", "data.resolution=16"],
+    "heated_plate": ["data.resolution=[32,16,4]", "data.holes=[2,3]",
+                     "data.train_positions=[0.9,1.2,1.6]", "data.n_test_positions=2",
+                     "data.hole_radius=0.075"],
+})
 FILE_BASED = {"pdebench_darcy", "pdebench_file", "the_well", "realpdebench", "multiphysics_pt",
               "multiphysics_npy", "multiphysics_mat", "mtdeeponet_npz", "mtdeeponet_mat"}
 
