@@ -31,11 +31,13 @@ def register(api: PluginAPI) -> None:
         mtdeeponet_files,
         multiphysics,
         multiphysics_files,
+        multiphysics_more,
+        multiphysics_reduced,
         realpdebench_files,
         the_well,
     )
 
-    for module in (mtdeeponet, multiphysics, cylinder_flow, the_well, realpdebench_files,
+    for module in (mtdeeponet, multiphysics, multiphysics_more, multiphysics_reduced, cylinder_flow, the_well, realpdebench_files,
                    multiphysics_files, mtdeeponet_files):
         module.register(api)
     api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
