@@ -147,8 +147,16 @@ def sample_tasks(n_samples: int, forms: Sequence[int], a_values: np.ndarray,
     return {"form": form, "a": a, "beta": beta, "coef": coef, "branch": branch}
 
 
-def _reaction(u: np.ndarray, form: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """``g(u)`` per sample: ``u`` (B, X), ``form`` and ``beta`` (B, 1)."""
+def _reaction(u: np.ndarray, form: np.ndarray, beta: np.ndarray,
+              only: int | None = None) -> np.ndarray:
+    """``g(u)`` per sample: ``u`` (B, X), ``form`` and ``beta`` (B, 1); with ``only``, every
+    sample has that form and only it is evaluated."""
+    if only == 1:
+        return u - u * u
+    if only == 2:
+        return u - u * u * u
+    if only == 3:
+        return (u - u * u) * np.exp(-np.nan_to_num(beta) * (1.0 - u))
     g1 = u - u * u
     g2 = u - u * u * u
     g3 = g1 * np.exp(-np.nan_to_num(beta) * (1.0 - u))
@@ -180,9 +188,22 @@ class FisherKPPStepper:
         self.form = np.asarray(form)[:, None]
         self.beta = np.asarray(beta, dtype=np.float64)[:, None]
 
+    def _groups(self) -> list[tuple[int, np.ndarray]]:
+        if getattr(self, "_group_cache", None) is None:
+            forms = self.form[:, 0]
+            self._group_cache = [(int(f), np.flatnonzero(forms == f)) for f in np.unique(forms)]
+        return self._group_cache
+
     def nonlinear(self, v: np.ndarray) -> np.ndarray:
         u = np.fft.irfft(v, self.n)
-        return np.fft.rfft(self.a * _reaction(u, self.form, self.beta))
+        groups = self._groups()
+        if len(groups) == 1:  # one form: no gather/scatter
+            g = _reaction(u, self.form, self.beta, groups[0][0])
+        else:  # each sample's own form only (not all three forms for every sample)
+            g = np.empty_like(u)
+            for form, rows in groups:
+                g[rows] = _reaction(u[rows], self.form[rows], self.beta[rows], form)
+        return np.fft.rfft(self.a * g)
 
     def step(self, v: np.ndarray) -> np.ndarray:
         e, e2, q, f1, f2, f3 = self.coeffs
@@ -223,7 +244,7 @@ def _step_residual(frames: np.ndarray, stepper: FisherKPPStepper, diffusivity: f
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample max over frames of the relative and absolute RMS residual (shared equation).
 
-    At every frame (including ``t = 0``) ``u_t`` is the fourth-order one-sided difference
+    At the first, middle and last frame ``u_t`` is the fourth-order one-sided difference
     ``(-25 u_0 + 48 u_1 - 36 u_2 + 16 u_3 - 3 u_4) / (12 delta)`` over four further steps of the
     solver's scheme with ``delta = dt / CHECK_SUBSTEPS``.
     """
@@ -232,6 +253,9 @@ def _step_residual(frames: np.ndarray, stepper: FisherKPPStepper, diffusivity: f
     from pdebench.physics.derivatives import FiniteDifference
     from pdebench.physics.fisher_kpp import fisher_kpp_reaction, fisher_kpp_residual
 
+    # the first, middle and last frame of every sample (all frames would cost more than the
+    # solve itself; these three cover the initial transient and the late state)
+    frames = frames[:, np.unique([0, frames.shape[1] // 2, frames.shape[1] - 1])]
     b, nt, nx = frames.shape
     d = FiniteDifference([1.0 / nx], bc="periodic")
     delta = stepper.dt / CHECK_SUBSTEPS
@@ -368,7 +392,7 @@ def generate_fisher_kpp(n_samples: int, resolution: int = 64, n_frames: int = 20
     passed = bool(np.isfinite(rel).all() and rel.max() <= SELF_CHECK_TOL)
     residual = {
         "definition": "r = u_t - D u_xx - a g(u) (pdebench.physics.fisher_kpp, FiniteDifference "
-                      "periodic); at t = 0 and every frame, u_t by the fourth-order one-sided "
+                      "periodic); at t = 0, the middle and the last frame, u_t by the fourth-order one-sided "
                       "difference over four ETDRK4 steps of dt/4; RMS over x divided by the RMS "
                       "of the "
                       "largest term (u_t, D u_xx or a g), max over frames, per sample",
