@@ -21,20 +21,11 @@ from pdebench.datasets.multiphysics import (
     ElectroOsmoticSource,
     ElectroThermalSource,
     ElectrothermalSource,
-    register,
 )
 from pdebench.datasets.multiphysics_solvers import WallBC, assemble_fv, cell_centres, solve_fv
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.electrothermal import ElectrothermalParams, electrothermal_residual
 from pdebench.physics.multiphysics import conduction_residual, helmholtz_residual
-
-#: Overrides that make a full generation take well under 2 s.
-TINY = {
-    "electrothermal": ["data.n_samples=20", "data.resolution=16"],
-    "electro_osmotic": ["data.n_samples=20", "data.resolution=16"],
-    "electro_thermal": ["data.n_samples=20", "data.resolution=16", "data.k0=6.0"],
-}
-
 
 # ------------------------------------------------------------------------------------------------
 # Five-field electrothermal operator and manufactured solutions
@@ -234,49 +225,3 @@ def test_electro_thermal_invalid_parameters(kwargs, message, tmp_path):
                                 "data_dir": tmp_path} | kwargs)
 
 
-# ------------------------------------------------------------------------------------------------
-# Registration, configs, end to end
-# ------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def registered():
-    """Register the multiphysics datasets unless the package already wired them."""
-    from pdebench.registry import DATASETS, PluginAPI
-
-    added = not set(TINY) & set(DATASETS.names())
-    if added:
-        register(PluginAPI("test_multiphysics"))
-    try:
-        yield
-    finally:
-        if added:
-            for name in TINY:
-                DATASETS._remove(name)
-
-
-@pytest.mark.parametrize("name", sorted(TINY))
-def test_configs_build_and_generate(name, tmp_path, registered):
-    from pdebench.config import compose
-    from pdebench.data.store import read_store_info
-    from pdebench.run import build_data
-
-    cfg = compose([f"data={name}", *TINY[name], f"paths.data_dir={tmp_path}",
-                   f"paths.output_dir={tmp_path / 'run'}"])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    meta, generator, residual = read_store_info(dm.source.path)
-    assert meta.name == name and residual["passed"] and generator["solver"]
-
-
-def test_electrothermal_trains_end_to_end(tmp_path, registered):
-    from pdebench import results
-    from pdebench.config import compose
-    from pdebench.run import run
-
-    cfg = compose(["data=electrothermal", *TINY["electrothermal"], "data.regime=4",
-                   "data.loader.batch_size=4", "model.hidden_channels=8", "model.n_modes=4",
-                   "model.n_layers=2", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
-                   "trainer.accelerator=cpu", "logger=none", f"paths.data_dir={tmp_path}",
-                   f"paths.output_dir={tmp_path / 'run'}"])
-    record = results.read(run(cfg).path)
-    assert record["status"] == "ok" and record["dataset"] == "electrothermal"

@@ -21,15 +21,9 @@ from pdebench.datasets.mp_natural_convection import (
     solve_linear,
     solve_steady,
 )
-from pdebench.datasets.multiphysics_more import ElderSource, NaturalConvectionSource, register
+from pdebench.datasets.multiphysics_more import ElderSource, NaturalConvectionSource
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.porous_convection import advection_diffusion_residual, stream_velocity
-
-#: Overrides that make a full generation take well under 2 s.
-TINY = {
-    "elder": ["data.n_samples=10", "data.resolution=8", "data.t_end=0.02"],
-    "natural_convection": ["data.n_samples=10", "data.resolution=17"],
-}
 
 
 def _order(e_coarse: float, e_fine: float) -> float:
@@ -183,49 +177,3 @@ def test_natural_convection_invalid_parameters(kwargs, message, tmp_path):
                                 | kwargs)
 
 
-# ------------------------------------------------------------------------------------------------
-# Registration, configs, end to end
-# ------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def registered():
-    """Register the datasets unless the package already wired them."""
-    from pdebench.registry import DATASETS, PluginAPI
-
-    added = not set(TINY) & set(DATASETS.names())
-    if added:
-        register(PluginAPI("test_multiphysics_more"))
-    try:
-        yield
-    finally:
-        if added:
-            for name in TINY:
-                DATASETS._remove(name)
-
-
-@pytest.mark.parametrize("name", sorted(TINY))
-def test_configs_build_and_generate(name, tmp_path, registered):
-    from pdebench.config import compose
-    from pdebench.data.store import read_store_info
-    from pdebench.run import build_data
-
-    cfg = compose([f"data={name}", *TINY[name], f"paths.data_dir={tmp_path}",
-                   f"paths.output_dir={tmp_path / 'run'}"])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    meta, generator, residual = read_store_info(dm.source.path)
-    assert meta.name == name and residual["passed"] and generator["solver"]
-
-
-def test_natural_convection_trains_end_to_end(tmp_path, registered):
-    from pdebench import results
-    from pdebench.config import compose
-    from pdebench.run import run
-
-    cfg = compose(["data=natural_convection", *TINY["natural_convection"],
-                   "data.loader.batch_size=2", "model.hidden_channels=8", "model.n_modes=4",
-                   "model.n_layers=2", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
-                   "trainer.accelerator=cpu", "logger=none", f"paths.data_dir={tmp_path}",
-                   f"paths.output_dir={tmp_path / 'run'}"])
-    record = results.read(run(cfg).path)
-    assert record["status"] == "ok" and record["dataset"] == "natural_convection"

@@ -16,17 +16,10 @@ from pdebench.datasets.mp_mhd import (
     hartmann_profile,
     solve_hartmann,
 )
-from pdebench.datasets.multiphysics_reduced import AcousticStructureSource, MhdSource, register
+from pdebench.datasets.multiphysics_reduced import AcousticStructureSource, MhdSource
 from pdebench.datasets.multiphysics_solvers import WallBC, assemble_fv, cell_centres
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.mhd_acoustic import acoustic_residual, hartmann_residuals
-
-#: Overrides that make a full generation take well under 2 s.
-TINY = {
-    "mhd": ["data.n_samples=20", "data.resolution=16", "data.ha_max=8.0"],
-    "acoustic_structure": ["data.n_samples=20", "data.resolution=16", "data.omega=6.0"],
-}
-
 
 # ------------------------------------------------------------------------------------------------
 # MHD
@@ -208,51 +201,3 @@ def test_acoustic_invalid_parameters(kwargs, message, tmp_path):
                                    "data_dir": tmp_path} | kwargs)
 
 
-# ------------------------------------------------------------------------------------------------
-# Registration, configs, end to end
-# ------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def registered():
-    """Register the two datasets unless the package already wired them."""
-    from pdebench.registry import DATASETS, PluginAPI
-
-    added = not set(TINY) & set(DATASETS.names())
-    if added:
-        register(PluginAPI("test_multiphysics_reduced"))
-    try:
-        yield
-    finally:
-        if added:
-            for name in TINY:
-                DATASETS._remove(name)
-
-
-@pytest.mark.parametrize("name", sorted(TINY))
-def test_configs_build_and_generate(name, tmp_path, registered):
-    from pdebench.config import compose
-    from pdebench.data.store import read_store_info
-    from pdebench.run import build_data
-
-    cfg = compose([f"data={name}", *TINY[name], f"paths.data_dir={tmp_path}",
-                   f"paths.output_dir={tmp_path / 'run'}"])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    meta, generator, residual = read_store_info(dm.source.path)
-    assert meta.name == name and residual["passed"] and generator["solver"]
-    sample = dm.source.open()[0]
-    assert tuple(sample["x"].shape) == (2, 16, 16) and tuple(sample["y"].shape) == (3, 16, 16)
-
-
-def test_mhd_trains_end_to_end(tmp_path, registered):
-    from pdebench import results
-    from pdebench.config import compose
-    from pdebench.run import run
-
-    cfg = compose(["data=mhd", *TINY["mhd"], "data.loader.batch_size=4",
-                   "model.hidden_channels=8", "model.n_modes=4", "model.n_layers=2",
-                   "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
-                   "trainer.accelerator=cpu", "logger=none", f"paths.data_dir={tmp_path}",
-                   f"paths.output_dir={tmp_path / 'run'}"])
-    record = results.read(run(cfg).path)
-    assert record["status"] == "ok" and record["dataset"] == "mhd"
