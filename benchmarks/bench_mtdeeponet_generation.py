@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 import scipy.sparse.linalg as spla
+from _timing import interleaved as _interleaved  # benchmarks/ is on sys.path when run
 
 from pdebench.datasets.fisher_kpp_solver import DEFAULT_STEPS_PER_FRAME, generate_fisher_kpp
 from pdebench.datasets.geometry_darcy_solver import (
@@ -43,25 +43,6 @@ from pdebench.datasets.heated_plate_solver import (
     plate_source,
 )
 from pdebench.datasets.masked_fv import assemble
-
-
-def _interleaved(gen, make_floor, k: int) -> tuple[float, float, object]:
-    """Best of ``k`` of the generator and of its floor, run alternately (gen, floor, gen, ...)
-    so that a change in the machine's load hits both; the floor is built from the first
-    generator output and warmed up once, untimed."""
-    t_gen = t_floor = float("inf")
-    out = floor = None
-    for _ in range(k):
-        t0 = time.perf_counter()
-        out = gen()
-        t_gen = min(t_gen, time.perf_counter() - t0)
-        if floor is None:
-            floor = make_floor(out)
-            floor()
-        t0 = time.perf_counter()
-        floor()
-        t_floor = min(t_floor, time.perf_counter() - t0)
-    return t_gen, t_floor, out
 
 
 def _lu_solve(a, f):

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
+from _timing import interleaved as _interleaved  # benchmarks/ is on sys.path when run
 
 from pdebench.datasets.electrothermal_mms import (
     ElectrothermalParams,
@@ -52,24 +52,6 @@ from pdebench.datasets.multiphysics_solvers import assemble_fv
 RES = 64
 GAMMA = 5.0  # Arrhenius exponent, the generator's default
 
-
-def _interleaved(gen, make_floor, k: int) -> tuple[float, float, object]:
-    """Best of ``k`` of the generator and of its floor, run alternately (gen, floor, gen, ...)
-    so that a change in the machine's load hits both; the floor is built from the first
-    generator output and warmed up once, untimed."""
-    t_gen = t_floor = float("inf")
-    out = floor = None
-    for _ in range(k):
-        t0 = time.perf_counter()
-        out = gen()
-        t_gen = min(t_gen, time.perf_counter() - t0)
-        if floor is None:
-            floor = make_floor(out)
-            floor()
-        t0 = time.perf_counter()
-        floor()
-        t_floor = min(t_floor, time.perf_counter() - t0)
-    return t_gen, t_floor, out
 
 
 def _lu(a):

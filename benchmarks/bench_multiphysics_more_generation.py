@@ -30,12 +30,12 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from _timing import interleaved as _interleaved  # benchmarks/ is on sys.path when run
 from omegaconf import OmegaConf
 
 import pdebench.datasets.mp_elder as el
@@ -55,30 +55,12 @@ CONF = Path(__file__).resolve().parents[1] / "conf" / "data"
 FRACTION = 10  # default run: 1/FRACTION of each config's n_samples
 
 
+
 def _config(name: str, func) -> dict:
     """The generator's keyword arguments from ``conf/data/<name>.yaml`` (incl. ``n_samples``)."""
     cfg = OmegaConf.to_container(OmegaConf.load(CONF / f"{name}.yaml"))  # as Hydra parses it
     accepted = inspect.signature(func).parameters
     return {k: v for k, v in cfg.items() if k in accepted}
-
-
-def _interleaved(gen, make_floor, k: int) -> tuple[float, float, object]:
-    """Best of ``k`` of the generator and of its floor, run alternately (gen, floor, gen, ...)
-    so that a change in the machine's load hits both; the floor is built from the first
-    generator output and warmed up once, untimed."""
-    t_gen = t_floor = float("inf")
-    out = floor = None
-    for _ in range(k):
-        t0 = time.perf_counter()
-        out = gen()
-        t_gen = min(t_gen, time.perf_counter() - t0)
-        if floor is None:
-            floor = make_floor(out)
-            floor()
-        t0 = time.perf_counter()
-        floor()
-        t_floor = min(t_floor, time.perf_counter() - t0)
-    return t_gen, t_floor, out
 
 
 def bench_mhd(n: int | None, k: int) -> tuple[int, float, float, str]:
