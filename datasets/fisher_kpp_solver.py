@@ -147,24 +147,14 @@ def sample_tasks(n_samples: int, forms: Sequence[int], a_values: np.ndarray,
     return {"form": form, "a": a, "beta": beta, "coef": coef, "branch": branch}
 
 
-def _reaction(u: np.ndarray, form: np.ndarray, beta: np.ndarray,
-              only: int | None = None) -> np.ndarray:
-    """``g(u)`` per sample: ``u`` (B, X), ``form`` and ``beta`` (B, 1); with ``only``, every
-    sample has that form and only it is evaluated."""
-    if only == 1:
-        return u - u * u
-    if only == 2:
-        return u - u * u * u
-    if only == 3:
-        return (u - u * u) * np.exp(-np.nan_to_num(beta) * (1.0 - u))
-    g1 = u - u * u
-    g2 = u - u * u * u
-    g3 = g1 * np.exp(-np.nan_to_num(beta) * (1.0 - u))
-    return np.where(form == 1, g1, np.where(form == 2, g2, g3))
-
-
 class FisherKPPStepper:
     """ETDRK4 stepper of ``u_t = D L_h u + a g(u)`` on the real-FFT coefficients of a batch.
+
+    All three forms share the factor ``u (1 - u)``: ``g1 = u (1 - u)``, ``g2 = u (1 - u) (1 + u)``,
+    ``g3 = u (1 - u) exp(-beta (1 - u))``. The nonlinear term computes that factor for the whole
+    batch and multiplies the form-2 and form-3 rows by their own factor only. Rows of one form
+    are contiguous when the batch is sorted by form (as :func:`solve_fisher_kpp` does), so each
+    group is a slice (a view), not a gather and scatter.
 
     Parameters
     ----------
@@ -183,37 +173,57 @@ class FisherKPPStepper:
         self.n, self.dt = int(resolution), float(dt)
         m = np.arange(self.n // 2 + 1)
         lam = -(4.0 * self.n**2) * np.sin(np.pi * m / self.n) ** 2
-        self.coeffs = etdrk4_coefficients(diffusivity * lam, self.dt)
+        e, e2, q, f1, f2, f3 = etdrk4_coefficients(diffusivity * lam, self.dt)
+        self.coeffs = (e, e2, q, f1, 2.0 * f2, f3)  # f2 enters as f2 (2 (na + nb))
         self.a = np.asarray(a, dtype=np.float64)[:, None]
         self.form = np.asarray(form)[:, None]
         self.beta = np.asarray(beta, dtype=np.float64)[:, None]
-
-    def _groups(self) -> list[tuple[int, np.ndarray]]:
-        if getattr(self, "_group_cache", None) is None:
-            forms = self.form[:, 0]
-            self._group_cache = [(int(f), np.flatnonzero(forms == f)) for f in np.unique(forms)]
-        return self._group_cache
+        self._neg_beta = -np.nan_to_num(self.beta)
+        self.order = np.arange(len(self.a))  # rows in the caller's order (see solve_fisher_kpp)
+        forms = self.form[:, 0]
+        self._groups = []  # (form, rows): a slice for each contiguous run of one form
+        bounds = np.flatnonzero(np.diff(forms)) + 1
+        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(forms)], strict=True):
+            if forms[lo] != 1:
+                self._groups.append((int(forms[lo]), slice(int(lo), int(hi))))
 
     def nonlinear(self, v: np.ndarray) -> np.ndarray:
+        """``FFT(a g(u))`` of the coefficients ``v`` (B, X // 2 + 1)."""
         u = np.fft.irfft(v, self.n)
-        groups = self._groups()
-        if len(groups) == 1:  # one form: no gather/scatter
-            g = _reaction(u, self.form, self.beta, groups[0][0])
-        else:  # each sample's own form only (not all three forms for every sample)
-            g = np.empty_like(u)
-            for form, rows in groups:
-                g[rows] = _reaction(u[rows], self.form[rows], self.beta[rows], form)
-        return np.fft.rfft(self.a * g)
+        one_minus = np.subtract(1.0, u)
+        g = u * one_minus
+        for form, rows in self._groups:
+            if form == 2:
+                u[rows] += 1.0
+                g[rows] *= u[rows]
+            else:
+                one_minus[rows] *= self._neg_beta[rows]
+                g[rows] *= np.exp(one_minus[rows])
+        g *= self.a
+        return np.fft.rfft(g)
 
     def step(self, v: np.ndarray) -> np.ndarray:
-        e, e2, q, f1, f2, f3 = self.coeffs
+        """One ETDRK4 step of the coefficients ``v`` (in-place arithmetic on few temporaries)."""
+        e, e2, q, f1, f2x2, f3 = self.coeffs
         nv = self.nonlinear(v)
         e2v = e2 * v
-        a = e2v + q * nv
+        a = q * nv
+        a += e2v
         na = self.nonlinear(a)
-        nb = self.nonlinear(e2v + q * na)
-        nc = self.nonlinear(e2 * a + q * (2.0 * nb - nv))
-        return e * v + f1 * nv + f2 * (2.0 * (na + nb)) + f3 * nc
+        b = q * na
+        b += e2v
+        nb = self.nonlinear(b)
+        c = np.multiply(2.0, nb, out=b)
+        c -= nv
+        c *= q
+        c += np.multiply(e2, a, out=e2v)
+        nc = self.nonlinear(c)
+        out = e * v
+        out += np.multiply(f1, nv, out=nv)
+        na += nb
+        out += np.multiply(f2x2, na, out=na)
+        out += np.multiply(f3, nc, out=nc)
+        return out
 
 
 def solve_fisher_kpp(u0: np.ndarray, a: np.ndarray, form: np.ndarray, beta: np.ndarray,
@@ -222,10 +232,14 @@ def solve_fisher_kpp(u0: np.ndarray, a: np.ndarray, form: np.ndarray, beta: np.n
     """Integrate ``u0`` (B, X) and return the frames (B, n_frames + 1, X) float64 and the stepper.
 
     Frame ``k`` is at ``t = k t_end / n_frames`` (frame 0 is ``u0``); the step is ``t_end /
-    (n_frames steps_per_frame)``. RuntimeError if the state becomes non-finite.
+    (n_frames steps_per_frame)``. RuntimeError if the state becomes non-finite. The batch is
+    integrated sorted by form; the frames come back in the caller's order, and
+    ``stepper.order`` maps that order to the stepper's rows (``frames[stepper.order]``).
     """
     u0 = np.asarray(u0, dtype=np.float64)
     dt = t_end / (n_frames * steps_per_frame)
+    order = np.argsort(np.asarray(form), kind="stable")  # one slice per form in the stepper
+    u0, a, form, beta = (np.asarray(arr)[order] for arr in (u0, a, form, beta))
     stepper = FisherKPPStepper(u0.shape[1], diffusivity, dt, a, form, beta)
     out = np.empty((u0.shape[0], n_frames + 1, u0.shape[1]))
     out[:, 0] = u0
@@ -237,7 +251,10 @@ def solve_fisher_kpp(u0: np.ndarray, a: np.ndarray, form: np.ndarray, beta: np.n
         if not np.isfinite(out[:, k]).all():
             raise RuntimeError(f"Fisher-KPP solver produced non-finite values by t = "
                                f"{k * t_end / n_frames:.6g}; reduce dt")
-    return out, stepper
+    frames = np.empty_like(out)
+    frames[order] = out
+    stepper.order = order
+    return frames, stepper
 
 
 def _step_residual(frames: np.ndarray, stepper: FisherKPPStepper, diffusivity: float
@@ -255,7 +272,7 @@ def _step_residual(frames: np.ndarray, stepper: FisherKPPStepper, diffusivity: f
 
     # the first, middle and last frame of every sample (all frames would cost more than the
     # solve itself; these three cover the initial transient and the late state)
-    frames = frames[:, np.unique([0, frames.shape[1] // 2, frames.shape[1] - 1])]
+    frames = frames[stepper.order][:, np.unique([0, frames.shape[1] // 2, frames.shape[1] - 1])]
     b, nt, nx = frames.shape
     d = FiniteDifference([1.0 / nx], bc="periodic")
     delta = stepper.dt / CHECK_SUBSTEPS
@@ -278,7 +295,10 @@ def _step_residual(frames: np.ndarray, stepper: FisherKPPStepper, diffusivity: f
     scale = terms.square().mean(dim=-1).sqrt().amax(dim=0)  # largest term, per (sample, frame)
     rms = r.square().mean(dim=-1).sqrt()
     rel = rms / scale.clamp_min(1e-300)
-    return rel.reshape(b, nt).amax(dim=1).numpy(), rms.reshape(b, nt).amax(dim=1).numpy()
+    rel_s, rms_s = np.empty(b), np.empty(b)  # back to the caller's order
+    rel_s[stepper.order] = rel.reshape(b, nt).amax(dim=1).numpy()
+    rms_s[stepper.order] = rms.reshape(b, nt).amax(dim=1).numpy()
+    return rel_s, rms_s
 
 
 def check_parameters(n_samples: int, resolution: int = 64, n_frames: int = 20,
