@@ -146,7 +146,8 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
         residuals[sid] = _residual(solver, sim)
         base = {"scenario": p["scenario"], "sim_id": sid, "re": re, **ctrl,
                 "units": {"u": "U", "v": "U", "p": "rho U^2", "x": "D", "y": "D", "t": "D/U"},
-                "pdebench_version": __version__, "generator": "pdebench cylinder_flow"}
+                "pdebench_version": __version__, "generator": "pdebench cylinder_flow",
+                "generator_version": GENERATOR_VERSION}
         _write_file(scen / "numerical" / f"{sid}.h5",
                     {k: sim[k] for k in "uvp"}, sim["x"], sim["y"], sim["t"],
                     {**base, "data_origin": "simulation", "residual": residuals[sid],
@@ -180,9 +181,14 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
     return residuals
 
 
+#: Bumped when the simulation's output changes (2: batched transforms, round-off level changes).
+GENERATOR_VERSION = 2
+
+
 def ensure_generated(data_dir: Path, p: dict[str, Any]) -> Path:
     """The trusted scenario folder for parameters ``p``, generated atomically if missing."""
-    root = Path(data_dir) / "cylinder_flow" / f"{p['scenario']}_{cache_key(p)}"
+    key = cache_key({**p, "generator_version": GENERATOR_VERSION})
+    root = Path(data_dir) / "cylinder_flow" / f"{p['scenario']}_{key}"
     with file_lock(root.with_name(root.name + ".lock"), f"cylinder_flow {root.name}"):
         if (root / MARKER).is_file():
             return root / p["scenario"]
