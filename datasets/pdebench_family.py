@@ -64,6 +64,7 @@ class AdvectionSource(_PDEBenchTrajectories):
     """
 
     name, pde, param_names = "advection", "advection", ("beta",)
+    version = 2  # 2: self-check on three interior frames (same data, other residual record)
 
     @staticmethod
     def _function():

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import pdebench.datasets.advection_solver as adv
 import pdebench.datasets.burgers_solver as bs
 from pdebench.datasets.advection_solver import (
     cell_centres_1d,
@@ -233,3 +234,14 @@ def test_burgers_max_principle_and_solver_record():
     s = out["solver"]
     assert s["cfl_number"] <= bs.CFL_MAX and s["cell_reynolds"] <= bs.MAX_CELL_REYNOLDS
     assert s["steps_per_frame"] * s["dt"] == pytest.approx(out["t"][1])
+
+
+def test_advection_self_check_catches_a_wrong_shift(monkeypatch):
+    # the check looks at three interior frames only; a shift in the wrong direction must still fail
+    good = adv.SineSums.evaluate
+    monkeypatch.setattr(adv.SineSums, "evaluate",
+                        lambda self, x, shift=0.0: good(self, x, -np.asarray(shift)))
+    with pytest.raises(RuntimeError, match="closed form"):
+        generate_advection(3, resolution=128, beta=0.4, n_frames=21)
+    out = generate_advection(2, resolution=64, n_frames=2)  # two frames: finiteness only
+    assert out["residual"]["passed"] and out["residual"]["frames_checked"] == []
