@@ -55,8 +55,9 @@ class FisherKPPSource(GeneratedPairs):
 
     Pairs: ``x`` (N, 5, X), channels ``u0, c1, c2, c3, c4`` (the initial state and the branch
     coefficients of ``u, u^2, u^3, u^4`` that encode the form, broadcast along x); ``y``
-    (N, n_frames, X), channels ``u[t=0.05] .. u[t=1]`` (the solution at ``k t_end / n_frames``,
-    ``k = 1..n_frames``). This 1D layout (frames as output channels) keeps the published
+    (N, n_frames, X), channels ``u_t1 .. u_t20`` (frame ``k``: the solution at ``t = k t_end /
+    n_frames``, ``k = 1..n_frames``; the times are in ``meta.extra["frame_times"]``; the same
+    names as the ``mtdeeponet_npz`` reader of the published files). This 1D layout (frames as output channels) keeps the published
     (x: 64) x (t: 20) output, stores each input once and lets a 1D operator map initial state and
     task to the whole space-time solution; per-field metrics are per frame.
 
@@ -69,6 +70,7 @@ class FisherKPPSource(GeneratedPairs):
     """
 
     name = "fisher_kpp"
+    version = 2  # 2: output channels named u_t1..u_tN (were u[t=...])
 
     def __init__(self, data_dir: str | Path = ".", in_memory: bool | str = "auto",
                  **params: Any) -> None:
@@ -84,7 +86,7 @@ class FisherKPPSource(GeneratedPairs):
     @property
     def physical_meta(self) -> DatasetMeta:
         p = self.params
-        outputs = tuple(f"u[t={t:g}]" for t in self.frame_times())
+        outputs = tuple(f"u_t{k}" for k in range(1, p["n_frames"] + 1))
         inputs = ("u0", "c1", "c2", "c3", "c4")
         forms = p["forms"]
         counts = {str(f): sum(1 for i in range(p["n_samples"]) if forms[i % len(forms)] == f)

@@ -184,7 +184,8 @@ def test_fisher_source_meta_and_file(tmp_path):
                           max_wavenumber=3, forms=[1, 3])
     meta = src.meta
     assert meta.input_fields == ("u0", "c1", "c2", "c3", "c4")
-    assert meta.output_fields == ("u[t=0.25]", "u[t=0.5]", "u[t=0.75]", "u[t=1]")
+    assert meta.output_fields == ("u_t1", "u_t2", "u_t3", "u_t4")
+    assert meta.extra["frame_times"] == [0.25, 0.5, 0.75, 1.0]
     assert meta.extra["form_counts"] == {"1": 3, "3": 2} and meta.pde == "fisher_kpp"
     src.prepare()
     ds = src.open()
