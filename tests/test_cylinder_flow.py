@@ -19,9 +19,6 @@ from pdebench.physics.incompressible import divergence, momentum_residual, vorti
 TINY = {"n_re": 5, "resolution": [16, 32], "height": 2.0, "length": 4.0, "n_frames": 4,
         "frame_dt": 0.25, "spin_up": 1.0,
         "measurement": {"resolution": [8, 16], "max_shift": 2}}
-TINY_OVERRIDES = ["data.n_re=5", "data.resolution=[16,32]", "data.height=2.0", "data.length=4.0",
-                  "data.n_frames=4", "data.frame_dt=0.25", "data.spin_up=1.0",
-                  "data.measurement.resolution=[8,16]", "data.measurement.max_shift=2"]
 
 
 def _solver(**kw) -> CylinderSolver:
@@ -224,24 +221,3 @@ def test_interrupted_generation_leaves_nothing_trusted(tmp_path, monkeypatch):
     assert marker.is_file() and (src.folder / "real" / "100.h5").is_file()
 
 
-def test_cylinder_real_trains_end_to_end(tmp_path):
-    from pdebench import results
-    from pdebench.config import compose
-    from pdebench.registry import DATASETS, PluginAPI
-    from pdebench.run import run
-
-    from conftest import TINY as TINY_RUN
-
-    added = [n for n in ("cylinder_sim", "cylinder_real") if n not in DATASETS.names()]
-    try:
-        if added:
-            cf.register(PluginAPI("test"))
-        tiny = [o for o in TINY_RUN if not o.startswith("data.")]
-        cfg = compose([*tiny, "data=cylinder_real", *TINY_OVERRIDES, "data.loader.batch_size=4",
-                       f"paths.data_dir={tmp_path / 'data'}",
-                       f"paths.output_dir={tmp_path / 'run'}"])
-        record = results.read(run(cfg).path)
-    finally:
-        for name in added:
-            DATASETS._remove(name)
-    assert record["status"] == "ok" and record["dataset"] == "cylinder_real"

@@ -65,6 +65,7 @@ def test_generated_dataset_trains_end_to_end(name, tmp_path):
         assert generator["params"] == {k: v for k, v in dm.source.params.items()}
         assert generator["solver"] and residual and generator["pdebench_version"]
         assert residual.get("passed", True), residual  # the generator's self-check held
+        assert meta == dm.source.physical_meta  # the stored card is the source's
     if dm.meta.time is not None:  # trajectories: windows never straddle two splits
         dm.setup()
         groups = [set(dm.dataset.groups[i]) for i in dm.indices.values()]

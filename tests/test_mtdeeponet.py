@@ -22,7 +22,6 @@ from pdebench.datasets.mtdeeponet import (
     DarcyGeometriesSource,
     FisherKPPSource,
     HeatedPlateSource,
-    register,
     sample_labels,
 )
 from pdebench.physics.derivatives import FiniteDifference
@@ -32,8 +31,6 @@ from pdebench.physics.fisher_kpp import (
     fisher_kpp_residual,
 )
 from pdebench.physics.heat import MaskedFiniteDifference
-
-NAMES = ("fisher_kpp", "darcy_geometries", "heated_plate")
 
 
 def order(e_coarse: float, e_fine: float, ratio: float = 2.0) -> float:
@@ -450,50 +447,8 @@ def test_plate_published_split(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
-# Registration, determinism of the cached file, end-to-end runs
+# Determinism of the cached file (the end-to-end run is in test_generated_datasets.py)
 # ------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def mt_registered():
-    """Register the three datasets unless the zoo already does; remove what was added here."""
-    from pdebench.registry import DATASETS, PluginAPI
-
-    missing = [n for n in NAMES if n not in DATASETS]
-    if missing:
-        register(PluginAPI("builtin_mtdeeponet_test"))
-    yield
-    for n in missing:
-        DATASETS._remove(n)
-
-
-TINY_DATA = {
-    "fisher_kpp": ["data.n_samples=24", "data.resolution=16", "data.n_frames=4",
-                   "data.max_wavenumber=3"],
-    "darcy_geometries": ["data.n_samples=24", "data.resolution=16"],
-    "heated_plate": ["data.resolution=[32,16,4]", "data.holes=[2,3]",
-                     "data.train_positions=[0.9,1.2,1.6]", "data.n_test_positions=2",
-                     "data.hole_radius=0.075"],
-}
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_end_to_end_tiny_run(name, tmp_path, mt_registered):
-    from pdebench import results
-    from pdebench.config import compose
-    from pdebench.data.store import read_store_info
-    from pdebench.run import build_data, run
-
-    cfg = compose([f"data={name}", *TINY_DATA[name], "data.loader.batch_size=4",
-                   "model.hidden_channels=8", "model.n_modes=4", "model.n_layers=2",
-                   "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
-                   "trainer.accelerator=cpu", "logger=none", f"paths.output_dir={tmp_path}"])
-    record = results.read(run(cfg).path)
-    assert record["status"] == "ok" and record["dataset"] == name
-    dm = build_data(cfg)
-    meta, generator, residual = read_store_info(dm.source.path)
-    assert generator["params"] == dm.source.params and residual["passed"]
-    assert meta == dm.source.meta
-
 
 def test_generation_is_deterministic_on_disk(tmp_path):
     import h5py

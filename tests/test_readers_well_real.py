@@ -12,31 +12,6 @@ from pdebench.data.store import DataFileError
 from pdebench.datasets.realpdebench_files import RealPDEBenchFiles, parse_sim_id
 from pdebench.datasets.the_well import TheWellFile
 
-
-@pytest.fixture
-def registered():
-    """Register this module's datasets for the harness unless the zoo already does."""
-    from pdebench.datasets import realpdebench_files, the_well
-    from pdebench.registry import DATASETS, PluginAPI
-
-    added: list[str] = []
-
-    class OnlyNew(PluginAPI):
-        def register_dataset(self, name, target, description="", **kw):
-            if name not in DATASETS:
-                added.append(name)
-                return super().register_dataset(name, target, description, **kw)
-
-    api = OnlyNew("test")
-    try:
-        the_well.register(api)
-        realpdebench_files.register(api)
-        yield
-    finally:
-        for name in added:
-            DATASETS._remove(name)
-
-
 # --- The Well ----------------------------------------------------------------------------------
 
 def write_well(path, B=3, T=5, nx=8, ny=6, seed=0):
@@ -173,7 +148,7 @@ def test_well_nan_named_on_access(tmp_path):
         ds[2 * 4 + 3]
 
 
-def test_well_trains_end_to_end(tmp_path, registered):
+def test_well_trains_end_to_end(tmp_path):
     from pdebench import results
     from pdebench.config import compose
     from pdebench.run import run
