@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/bench_pde1d_generation.py [N] [--resolution X] [--frames T] [--nu NU]
 [--beta B] [--repeat K]`` (defaults: N = 128, X = 256, T = 41, NU = 0.01, B = 1, K = 3; the best
-of K timed runs is reported, after one untimed warm-up run).
+of K timed runs, generator and floor alternated so that a change in the machine's load hits both).
 
 Prints seconds per trajectory of each generator (sampling, solve, float32 storage, self-check)
 and of its floor, and their ratio (goal <= 2):
@@ -17,21 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
+from _timing import interleaved  # benchmarks/ is on sys.path when run
 
 from pdebench.datasets.advection_solver import generate_advection
 from pdebench.datasets.burgers_solver import _CHUNK, generate_burgers
-
-
-def _best(fn, k: int) -> float:
-    best = float("inf")
-    for _ in range(k):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _line(name: str, n: int, seconds: float) -> str:
@@ -56,17 +47,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     def adv():
         return generate_advection(n, res, beta=args.beta, n_frames=frames)
 
-    out = adv()
-    t_adv = _best(adv, k)
-    waves = out["initial_condition"]["amplitude"].shape[1]
-    arg = np.random.default_rng(0).random((min(n, 256), frames, res))
+    def make_adv_floor(out):
+        waves = out["initial_condition"]["amplitude"].shape[1]
+        arg = np.random.default_rng(0).random((min(n, 256), frames, res))
 
-    def adv_floor():
-        for _ in range(0, n, 256):
-            for _ in range(waves):
-                np.sin(arg)
+        def floor():
+            for _ in range(0, n, 256):
+                for _ in range(waves):
+                    np.sin(arg)
+        return floor
 
-    t_adv_floor = _best(adv_floor, k)
+    adv()  # warm-up (imports)
+    t_adv, t_adv_floor, _ = interleaved(adv, make_adv_floor, k)
     print("advection (exact shift), beta =", args.beta)
     print(_line("generate_advection", n, t_adv))
     print(_line("floor (sines only)", n, t_adv_floor))
@@ -76,18 +68,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     def burg():
         return generate_burgers(n, res, nu=args.nu, n_frames=frames)
 
-    out = burg()
-    t_burg = _best(burg, k)
+    def make_burg_floor(out):
+        n_rhs = 4 * out["solver"]["steps_per_frame"] * (frames - 1)
+        v = np.fft.rfft(np.random.default_rng(0).standard_normal((min(n, _CHUNK), res)))
+
+        def floor():
+            for _ in range(0, n, _CHUNK):
+                for _ in range(n_rhs):
+                    np.fft.rfft(np.fft.irfft(v, res))
+        return floor
+
+    burg()  # warm-up
+    t_burg, t_burg_floor, out = interleaved(burg, make_burg_floor, k)
     s = out["solver"]
     n_rhs = 4 * s["steps_per_frame"] * (frames - 1)
-    v = np.fft.rfft(np.random.default_rng(0).standard_normal((min(n, _CHUNK), res)))
-
-    def burg_floor():
-        for _ in range(0, n, _CHUNK):
-            for _ in range(n_rhs):
-                np.fft.rfft(np.fft.irfft(v, res))
-
-    t_burg_floor = _best(burg_floor, k)
     print(f"Burgers (pseudo-spectral ETDRK4), nu = {args.nu}, dt = {s['dt']:.3g}, "
           f"{s['steps_per_frame'] * (frames - 1)} steps, {n_rhs} RHS evaluations per batch")
     print(_line("generate_burgers", n, t_burg))
