@@ -179,7 +179,9 @@ def generate_elder(n_samples: int, resolution: int = 32, n_frames: int = 11, t_e
     Returns
     -------
     dict
-        ``u`` (N, T, 5, 2 ny, ny) float32 with channels ``c, u, v, ra, source``; ``t`` (T,);
+        ``u`` (N, T, 3, 2 ny, ny) float32 with channels ``c, u, v``; ``t`` (T,); ``constants``
+        (N, 2, 2 ny, ny) float32, the maps ``ra`` (Ra broadcast) and ``source`` (1 under the salt
+        source);
         ``ra``, ``source_length`` (N,); ``residual`` and ``solver`` dicts.
     """
     ny, nx, h = resolution, 2 * resolution, 1.0 / resolution
@@ -207,14 +209,15 @@ def generate_elder(n_samples: int, resolution: int = 32, n_frames: int = 11, t_e
                               " - Lap c (c_t of the FV scheme) over RMS of Lap c")
     xc = (np.arange(nx) + 0.5) * h
     src = (xc[None, :] >= 2.0 - lens[:, None]).astype(np.float64)  # (N, nx)
-    u = np.empty((n_samples, n_frames, 5, nx, ny), dtype=np.float32)
+    u = np.empty((n_samples, n_frames, 3, nx, ny), dtype=np.float32)
     for j, k in enumerate(("c", "u", "v")):
         u[:, :, j] = frames[k]
-    u[:, :, 3] = ras[:, None, None, None]
-    u[:, :, 4] = src[:, None, :, None]
+    constants = np.empty((n_samples, 2, nx, ny), dtype=np.float32)
+    constants[:, 0] = ras[:, None, None]
+    constants[:, 1] = src[:, :, None]
     solver = {"method": "stream function at vertices (SuperLU) + flux-form central FV transport,"
                         " Heun RK2, adaptive dt (CFL + diffusion)", "grid": "cell_centered",
               "resolution": [nx, ny], "dt_max": dt_max, "cfl": cfl, "steps_total": int(steps),
               "seed": seed}
-    return {"u": u, "t": t, "ra": ras, "source_length": lens, "residual": residual,
-            "solver": solver}
+    return {"u": u, "t": t, "constants": constants, "ra": ras, "source_length": lens,
+            "residual": residual, "solver": solver}

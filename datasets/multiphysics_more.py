@@ -46,9 +46,11 @@ class ElderSource(GeneratedTrajectories):
 
     Per sample (seeded): Ra uniform in ``rayleigh`` · [1 − s, 1 + s] (s = ``rayleigh_spread``,
     default 0.5: Ra ∈ [200, 600]) and L_s uniform in [``source_min``, ``source_max``] = [0.5, 1.5].
-    Stored trajectories ``u`` (N, T, 5, 2n, n) with channels c, u, v (cell centres) and the
-    constant parameter maps ra (Ra broadcast) and source (1 on the columns under the salt source,
-    0 elsewhere), ``t`` (T,) uniform on [0, ``t_end``]; the model sees one-step windows.
+    Stored trajectories ``u`` (N, T, 3, 2n, n) with channels c, u, v (cell centres), ``t`` (T,)
+    uniform on [0, ``t_end``], and per trajectory the constant parameter maps ``constants``
+    (N, 2, 2n, n): ra (Ra broadcast) and source (1 on the columns under the salt source, 0
+    elsewhere). The model sees one-step windows: c, u, v of ``history`` frames plus ra and source
+    in, the next c, u, v out (the constant maps are inputs only, never predicted or scored).
 
     Numerics (:mod:`pdebench.datasets.mp_elder`): ψ at vertices (5-point, prefactored SuperLU),
     face velocities discretely divergence-free, flux-form central finite volumes for c (second
@@ -80,6 +82,7 @@ class ElderSource(GeneratedTrajectories):
     """
 
     name = "elder"
+    version = 2  # 2: ra and source stored once per trajectory as constant inputs
 
     def __init__(self, n_samples: int = 80, resolution: int = 32, n_frames: int = 11,
                  t_end: float = 0.2, rayleigh: float = 400.0, rayleigh_spread: float = 0.5,
@@ -111,11 +114,12 @@ class ElderSource(GeneratedTrajectories):
     def physical_meta(self) -> DatasetMeta:
         p = self.params
         n = p["resolution"]
-        fields = ("c", "u", "v", "ra", "source")
+        fields, constant = ("c", "u", "v"), ("ra", "source")
         return DatasetMeta(
             name="elder", pde="elder", spatial_dims=2, resolution=(2 * n, n),
-            extent=((0.0, 2.0), (0.0, 1.0)), input_fields=fields, output_fields=fields,
-            units=dict.fromkeys(fields, "1"), grid="cell_centered",
+            extent=((0.0, 2.0), (0.0, 1.0)), input_fields=fields + constant,
+            output_fields=fields, units=dict.fromkeys(fields + constant, "1"),
+            grid="cell_centered",
             time={"n_frames": p["n_frames"], "t_end": p["t_end"],
                   "dt": p["t_end"] / (p["n_frames"] - 1)},
             boundary_conditions={"c": "dirichlet_top_source_bottom_zero_else_neumann",
@@ -123,7 +127,7 @@ class ElderSource(GeneratedTrajectories):
             pde_params={k: p[k] for k in ("rayleigh", "rayleigh_spread", "source_min",
                                           "source_max")},
             extra={"generated": True, "half_box": "x in [0, 2], symmetry plane at x = 2",
-                   "constant_channels": ["ra", "source"]},
+                   "constant_fields": list(constant)},
         )
 
     def generate(self, progress: Progress) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import torch
 
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.source import DataSource
@@ -260,7 +259,8 @@ class WellReader(FileSetReader):
     """Trajectories ``(T, C, *spatial)`` of the time-varying fields of one or more Well files.
 
     Fields that do not vary in time are not part of the trajectory: :meth:`constants` returns
-    them ``(C_const, *spatial)`` for a trajectory (they become extra input channels).
+    them ``(C_const, *spatial)`` for a trajectory, and :class:`TrajectoryWindows` appends them to
+    every window's input.
     """
 
     def __init__(self, root: Path, files: list[Path], infos: list[dict],
@@ -298,17 +298,6 @@ class WellReader(FileSetReader):
     def constants(self, index: int) -> np.ndarray:
         """Non-time-varying fields of trajectory ``index``, ``(C_const, *spatial)`` float32."""
         return np.concatenate([self._field(f, index, None)[0] for f in self.static], axis=0)
-
-
-class WellWindows(TrajectoryWindows):
-    """One-step windows whose input also carries the trajectory's constant fields (appended)."""
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        sample = super().__getitem__(index)
-        if self.reader.static:
-            const = self.reader.constants(int(self._index[index][0]))
-            sample["x"] = torch.cat([sample["x"], torch.from_numpy(np.ascontiguousarray(const))])
-        return sample
 
 
 def well_files(path: Path, split_dir: str | None) -> tuple[list[Path], dict[str, int]]:
@@ -437,8 +426,8 @@ class TheWellFile(DataSource):
                    "history": self.history, "stride": self.stride},
         )
 
-    def open(self) -> WellWindows:
-        return WellWindows(self.reader, history=self.history, stride=self.stride)
+    def open(self) -> TrajectoryWindows:
+        return TrajectoryWindows(self.reader, history=self.history, stride=self.stride)
 
 
 def register(api) -> None:

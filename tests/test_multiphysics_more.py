@@ -91,12 +91,16 @@ def test_elder_generator_self_check_determinism_and_progress():
     one = generate_elder(2, 8, 4, t_end=0.02, seed=3, progress=lambda i, n: calls.append((i, n)))
     two = generate_elder(2, 8, 4, t_end=0.02, seed=3)
     assert calls == [(1, 2), (2, 2)]
-    assert one["u"].shape == (2, 4, 5, 16, 8) and one["t"].shape == (4,)
+    assert one["u"].shape == (2, 4, 3, 16, 8) and one["t"].shape == (4,)
+    assert one["constants"].shape == (2, 2, 16, 8)
     assert one["u"].tobytes() == two["u"].tobytes()
     assert one["residual"]["passed"]
     c = one["u"][:, :, 0]
     assert c[:, 0].max() == 0.0 and 0.0 < c[:, -1].max() <= 1.0 + 1e-6
-    np.testing.assert_allclose(one["u"][:, 0, 3, 0, 0], one["ra"], rtol=1e-6)
+    np.testing.assert_allclose(one["constants"][:, 0, 0, 0], one["ra"], rtol=1e-6)
+    src = one["constants"][:, 1, :, 0]  # 1 on the columns x >= 2 - L_s, 0 elsewhere
+    xc = (np.arange(16) + 0.5) / 8
+    np.testing.assert_array_equal(src, xc[None] >= 2.0 - one["source_length"][:, None])
     assert 200 <= one["ra"].min() and one["ra"].max() <= 600
 
 

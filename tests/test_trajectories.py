@@ -73,3 +73,56 @@ def test_data_module_splits_by_trajectory(tmp_path):
     assert [len(g) for g in seen] == [6, 2, 2]
     assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
     assert dm.split_sizes == {"train": 24, "val": 8, "test": 8}
+
+
+CONST_META = DatasetMeta(name="waves", spatial_dims=1, resolution=(8,),
+                         input_fields=("u", "v", "k"), output_fields=("u", "v"),
+                         time={"n_frames": 5, "t_end": 1.0}, extra={"constant_fields": ["k"]})
+
+
+def test_constant_fields_are_inputs_only(tmp_path):
+    u = np.arange(4 * 5 * 2 * 8, dtype=np.float32).reshape(4, 5, 2, 8)
+    k = -np.arange(4 * 8, dtype=np.float32).reshape(4, 1, 8)
+    path = write_trajectory_store(tmp_path / "c.h5", u, np.linspace(0, 1, 5), CONST_META,
+                                  {"seed": 0}, constants=k)
+    for in_memory in (False, True):
+        reader = StoreTrajectories(path, in_memory=in_memory)
+        assert reader.const_fields == ("k",) and reader.n_channels == 2
+        ds = TrajectoryWindows(reader, history=2)
+        s = ds[3 * 3 + 1]  # trajectory 3, start 1: frames 1, 2 then k; target frame 3 only
+        np.testing.assert_array_equal(s["x"].numpy(), np.concatenate([u[3, 1:3].reshape(4, 8),
+                                                                      k[3]]))
+        np.testing.assert_array_equal(s["y"].numpy(), u[3, 3])
+    # a store without constants has none, and its reader refuses to make some up
+    plain, _ = _store(tmp_path)
+    reader = StoreTrajectories(plain)
+    assert reader.const_fields == ()
+    with pytest.raises(NotImplementedError):
+        reader.constants(0)
+
+
+def test_constant_fields_are_checked(tmp_path):
+    u = np.zeros((4, 5, 2, 8), dtype=np.float32)
+    t = np.linspace(0, 1, 5)
+    with pytest.raises(ValueError, match=r"'constants' has shape None, expected \(4, 1, 8\)"):
+        write_trajectory_store(tmp_path / "a.h5", u, t, CONST_META, {})
+    with pytest.raises(ValueError, match="'constants' has shape"):
+        write_trajectory_store(tmp_path / "b.h5", u, t, CONST_META, {},
+                               constants=np.zeros((4, 2, 8)))
+    bad = np.zeros((4, 1, 8), dtype=np.float32)
+    bad[1, 0, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf; nothing written"):
+        write_trajectory_store(tmp_path / "c.h5", u, t, CONST_META, {}, constants=bad)
+    assert not list(tmp_path.glob("*.h5"))
+    path = write_trajectory_store(tmp_path / "d.h5", u, t, CONST_META, {},
+                                  constants=np.zeros((4, 1, 8), dtype=np.float32))
+    import h5py
+
+    with h5py.File(path, "a") as fh:
+        fh["constants"][2, 0, 0] = np.nan
+    with pytest.raises(DataFileError, match="'constants' of trajectory 2 has NaN"):
+        StoreTrajectories(path).constants(2)
+    with h5py.File(path, "a") as fh:
+        fh["constants"].attrs["fields"] = ["k", "extra"]
+    with pytest.raises(DataFileError, match="one name per channel"):
+        StoreTrajectories(path)

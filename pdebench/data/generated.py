@@ -96,9 +96,12 @@ class GeneratedPairs(GeneratedSource):
 
 
 class GeneratedTrajectories(GeneratedSource):
-    """Time-dependent data; the generator returns ``u`` (N, T, C, *spatial) and ``t`` (T,).
+    """Time-dependent data; the generator returns ``u`` (N, T, C, *spatial) and ``t`` (T,), and
+    ``constants`` (N, C_const, *spatial) when ``physical_meta.extra["constant_fields"]`` names
+    per-trajectory constant fields.
 
-    The model sees one-step windows: ``history`` frames in (``data.history``), the next out.
+    The model sees one-step windows: ``history`` frames in (``data.history``) plus the constant
+    fields, the next frame out.
     """
 
     unit = "trajectory"
@@ -122,14 +125,15 @@ class GeneratedTrajectories(GeneratedSource):
         return DatasetMeta(**{**phys.to_dict(),
                               "resolution": phys.resolution, "extent": phys.extent,
                               "output_fields": phys.output_fields,
-                              "input_fields": window_fields(phys.output_fields, self.history),
+                              "input_fields": window_fields(phys.output_fields, self.history)
+                              + tuple(phys.extra.get("constant_fields", ())),
                               "masks": phys.masks,
                               "extra": {**phys.extra, "view": "one_step",
                                         "history": self.history, "stride": self.stride}})
 
     def _write(self, out: dict[str, Any], generator: dict[str, Any]) -> Path:
         return write_trajectory_store(self.path, out["u"], out["t"], self.physical_meta,
-                                      generator, out.get("residual"))
+                                      generator, out.get("residual"), out.get("constants"))
 
     def open(self) -> TrajectoryWindows:
         reader = StoreTrajectories(self.path, in_memory=self._in_memory())

@@ -36,6 +36,10 @@ FORMAT = "pdebench-store"
 FORMAT_VERSION = 1
 
 
+#: Dataset of a trajectory store holding the per-trajectory constant fields.
+CONSTANTS = "constants"
+
+
 class DataFileError(ValueError):
     """A data file is missing, corrupt or does not match the expected layout."""
 
@@ -94,10 +98,15 @@ def write_store(path: str | Path, x: np.ndarray, y: np.ndarray, meta: DatasetMet
 
 def write_trajectory_store(path: str | Path, u: np.ndarray, t: np.ndarray, meta: DatasetMeta,
                            generator: Mapping[str, Any],
-                           residual: Mapping[str, Any] | None = None) -> Path:
+                           residual: Mapping[str, Any] | None = None,
+                           constants: np.ndarray | None = None) -> Path:
     """Write trajectories ``u`` (N, T, C, *spatial) and their times ``t`` (T,) atomically.
 
     ``meta`` describes the physical fields: ``output_fields`` are the C channels of ``u``.
+    ``constants`` (N, C_const, *spatial): per-trajectory fields that do not change in time
+    (parameter maps, geometry), named by ``meta.extra["constant_fields"]``; stored once per
+    trajectory as dataset ``constants`` (its ``fields`` attribute holds the names), read back as
+    model inputs only (:class:`pdebench.data.trajectories.StoreTrajectories`).
     """
     expect = (meta.out_channels, *meta.resolution)
     if u.ndim != meta.spatial_dims + 3 or tuple(u.shape[2:]) != expect:
@@ -107,11 +116,24 @@ def write_trajectory_store(path: str | Path, u: np.ndarray, t: np.ndarray, meta:
         raise ValueError(f"store {path}: 't' has shape {t.shape}, expected ({u.shape[1]},)")
     if not np.isfinite(u).all():
         raise ValueError(f"store {path}: array 'u' contains NaN or inf; nothing written")
-    return _write(Path(path), {"u": u, "t": t}, "trajectories", meta, generator, residual)
+    arrays = {"u": u, "t": t}
+    names = tuple(meta.extra.get("constant_fields", ()))
+    if constants is not None or names:
+        cexp = (u.shape[0], len(names), *meta.resolution)
+        if constants is None or tuple(constants.shape) != cexp:
+            got = None if constants is None else constants.shape
+            raise ValueError(f"store {path}: 'constants' has shape {got}, expected {cexp} (one "
+                             f"channel per meta.extra['constant_fields'] = {list(names)})")
+        if not np.isfinite(constants).all():
+            raise ValueError(f"store {path}: 'constants' contains NaN or inf; nothing written")
+        arrays[CONSTANTS] = constants
+    return _write(Path(path), arrays, "trajectories", meta, generator, residual,
+                  {CONSTANTS: {"fields": list(names)}} if names else None)
 
 
 def _write(path: Path, arrays: Mapping[str, np.ndarray], kind: str, meta: DatasetMeta,
-           generator: Mapping[str, Any], residual: Mapping[str, Any] | None) -> Path:
+           generator: Mapping[str, Any], residual: Mapping[str, Any] | None,
+           attrs: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
     with atomic_h5(path) as fh:
         for key, arr in arrays.items():
             if key == "t":
@@ -119,6 +141,8 @@ def _write(path: Path, arrays: Mapping[str, np.ndarray], kind: str, meta: Datase
             else:
                 fh.create_dataset(key, data=arr.astype(np.float32, copy=False),
                                   chunks=(1, *arr.shape[1:]))
+            for name, value in (attrs or {}).get(key, {}).items():
+                fh[key].attrs[name] = value
         fh.attrs["format"] = FORMAT
         fh.attrs["format_version"] = FORMAT_VERSION
         fh.attrs["kind"] = kind

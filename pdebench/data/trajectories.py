@@ -2,7 +2,8 @@
 
 A trajectory is an array ``(T, C, *spatial)`` (frames, fields, space). Readers give lazy access to
 the frames of one trajectory of a file; :class:`TrajectoryWindows` cuts every trajectory into
-samples ``{"x": (history·C, *spatial), "y": (C, *spatial)}``: ``history`` consecutive frames in,
+samples ``{"x": (history·C + C_const, *spatial), "y": (C, *spatial)}``: ``history`` consecutive
+frames in (and the trajectory's constant fields, if its reader has any: parameter maps, geometry),
 the next frame out. Samples carry their trajectory id in :attr:`TrajectoryWindows.groups`, and the
 data module splits by trajectory, so no trajectory is in two splits.
 """
@@ -18,15 +19,21 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from pdebench.data.store import DataFileError, open_h5
+from pdebench.data.store import CONSTANTS, DataFileError, open_h5
 
 
 class TrajectoryReader(ABC):
     """Lazy access to ``n_trajectories`` trajectories of ``n_frames`` frames in one file.
 
     Subclasses implement :meth:`_read` for one trajectory and a slice of frames; file handles are
-    opened per process (DataLoader workers) and dropped when pickled.
+    opened per process (DataLoader workers) and dropped when pickled. A reader whose trajectories
+    also carry fields that do not change in time (a parameter map, a geometry) names them in
+    :attr:`const_fields` and returns them from :meth:`constants`: they are model inputs, never
+    targets.
     """
+
+    #: Names of the per-trajectory constant fields (empty: none).
+    const_fields: tuple[str, ...] = ()
 
     def __init__(self, path: str | Path, in_memory: bool = False) -> None:
         self.path = Path(path)
@@ -66,6 +73,10 @@ class TrajectoryReader(ABC):
                                 f"{frames.start or 0}..{frames.stop}")
         return arr
 
+    def constants(self, index: int) -> np.ndarray:
+        """Constant fields of trajectory ``index``, ``(len(const_fields), *spatial)`` float32."""
+        raise NotImplementedError(f"{type(self).__name__} has no constant fields")
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_fh"] = None
@@ -74,16 +85,29 @@ class TrajectoryReader(ABC):
 
 
 class StoreTrajectories(TrajectoryReader):
-    """Trajectories of a harness store file: dataset ``u`` of shape ``(N, T, C, *spatial)``."""
+    """Trajectories of a harness store file: dataset ``u`` of shape ``(N, T, C, *spatial)``, and
+    optionally ``constants`` ``(N, C_const, *spatial)`` with their names in its ``fields``
+    attribute (see :func:`pdebench.data.store.write_trajectory_store`)."""
 
     def __init__(self, path: str | Path, key: str = "u", in_memory: bool = False) -> None:
         super().__init__(path, in_memory)
         self.key = key
+        self._const_cache: np.ndarray | None = None
         with open_h5(self.path) as fh:
             if key not in fh:
                 raise DataFileError(f"{self.path}: missing dataset {key!r} "
                                     f"(the file has {sorted(fh.keys())})")
             shape = fh[key].shape
+            if CONSTANTS in fh:
+                cshape = fh[CONSTANTS].shape
+                names = tuple(str(n) for n in fh[CONSTANTS].attrs.get("fields", ()))
+                if cshape[:1] != shape[:1] or cshape[2:] != shape[3:] or \
+                        len(names) != cshape[1]:
+                    raise DataFileError(
+                        f"{self.path}: dataset {CONSTANTS!r} has shape {cshape} and fields "
+                        f"{list(names)}, expected ({shape[0]}, C_const, "
+                        f"{', '.join(map(str, shape[3:]))}) with one name per channel")
+                self.const_fields = names
         if len(shape) < 4:
             raise DataFileError(f"{self.path}: dataset {key!r} has shape {shape}, expected "
                                 "(N, T, C, *spatial)")
@@ -91,6 +115,19 @@ class StoreTrajectories(TrajectoryReader):
 
     def _read(self, index: int, frames: slice) -> np.ndarray:
         return np.asarray(self.handle()[self.key][index, frames], dtype=np.float32)
+
+    def constants(self, index: int) -> np.ndarray:
+        if not self.const_fields:
+            return super().constants(index)
+        if self.in_memory:
+            if self._const_cache is None:
+                self._const_cache = np.asarray(self.handle()[CONSTANTS][()], dtype=np.float32)
+            arr = self._const_cache[index]
+        else:
+            arr = np.asarray(self.handle()[CONSTANTS][index], dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise DataFileError(f"{self.path}: {CONSTANTS!r} of trajectory {index} has NaN or inf")
+        return arr
 
 
 class TrajectoryWindows(Dataset):
@@ -131,6 +168,8 @@ class TrajectoryWindows(Dataset):
         traj, start = self._index[index]
         frames = self.reader.read(int(traj), slice(int(start), int(start) + self.history + 1))
         x = frames[: self.history].reshape(-1, *frames.shape[2:])
+        if self.reader.const_fields:
+            x = np.concatenate([x, self.reader.constants(int(traj))])
         return {"x": torch.from_numpy(np.ascontiguousarray(x)),
                 "y": torch.from_numpy(np.ascontiguousarray(frames[self.history]))}
 
