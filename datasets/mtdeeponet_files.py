@@ -8,10 +8,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import scipy.io
 import torch
 from torch.utils.data import Dataset
 
+from pdebench.data.lazyfiles import LazyArrays, npz_arrays
+from pdebench.data.mat5 import mat_arrays
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.source import DataSource
 from pdebench.data.store import DataFileError
@@ -24,20 +25,20 @@ PARTS = ("train", "test", "all")
 # --- Fisher–KPP .npz ---------------------------------------------------------------------------
 
 class FisherPairs(Dataset):
-    """Pairs ``x`` (C, n_x) = [u0, a (, β)], ``y`` (n_t, n_x) from the arrays of the ``.npz``."""
+    """Pairs ``x`` (C, n_x) = [u0, a (, β)], ``y`` (n_t, n_x), read one sample at a time from
+    the lazy arrays ``inputs``/``outputs`` of the ``.npz``."""
 
-    def __init__(self, path: Path, inputs: np.ndarray, outputs: np.ndarray, n_x: int,
-                 n_t: int) -> None:
-        self.path, self.inputs, self.outputs, self.n_x, self.n_t = path, inputs, outputs, n_x, n_t
+    def __init__(self, arrays: LazyArrays, n_x: int, n_t: int) -> None:
+        self.arrays, self.path, self.n_x, self.n_t = arrays, arrays.path, n_x, n_t
 
     def __len__(self) -> int:
-        return len(self.inputs)
+        return len(self.arrays["inputs"])
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        inp = check_finite(np.asarray(self.inputs[index], np.float32), self.path, "inputs",
-                           f"sample {index}")
-        out = check_finite(np.asarray(self.outputs[index], np.float32), self.path, "outputs",
-                           f"sample {index}")
+        inp = check_finite(np.asarray(self.arrays["inputs"][index], np.float32), self.path,
+                           "inputs", f"sample {index}")
+        out = check_finite(np.asarray(self.arrays["outputs"][index], np.float32), self.path,
+                           "outputs", f"sample {index}")
         n_coef = inp.size - self.n_x
         coefs = np.broadcast_to(inp[:n_coef, None], (n_coef, self.n_x))
         x = np.concatenate([inp[None, n_coef:], coefs], axis=0)
@@ -54,19 +55,27 @@ class MTDeepONetFisherNpz(DataSource):
     (not stated by the publication, checked only by size): the flattened outputs are row-major
     time then space, ``outputs[i].reshape(n_t, n_x)[k]`` being frame k. Sample: ``x`` (C, n_x)
     channels ``u0``, ``a`` (, ``beta``) with the coefficients broadcast over x; ``y`` (n_t, n_x)
-    with the frames as channels ``u_t0`` … Grid: n_x points on [0, 1] (vertex grid assumed).
+    with the frames as channels ``u_t1`` … ``u_t20`` (as the ``fisher_kpp`` generator names
+    them). Grid: n_x points on [0, 1] (vertex grid assumed).
 
-    ``np.load`` of a ``.npz`` is not lazy: each member is decompressed in full when first read;
-    both members are read once when the source is built (the published files are small).
+    Reading is lazy, one sample at a time (:func:`pdebench.data.lazyfiles.npz_arrays`): members
+    stored uncompressed (``np.savez``) are memory-mapped in place; compressed ones
+    (``np.savez_compressed``) are converted once, streamed in bounded blocks, into an HDF5 cache
+    file under ``cache_dir`` (reconverted when the ``.npz`` changes) and read from it. NaN/inf
+    is checked per sample on access.
 
     Parameters
     ----------
     path : path-like
     n_x, n_t : int
         Spatial points and output frames (64, 20 published).
+    cache_dir : path-like, optional
+        Folder of the converted caches (default ``<PDEBENCH_DATA or the user cache>/converted``;
+        the config sets ``${paths.data_dir}/converted``).
     """
 
-    def __init__(self, path: str | Path, n_x: int = 64, n_t: int = 20) -> None:
+    def __init__(self, path: str | Path, n_x: int = 64, n_t: int = 20,
+                 cache_dir: str | Path | None = None) -> None:
         if path in (None, "", "???"):
             raise ValueError("data.path is required for mtdeeponet_npz: a Fisher-KPP .npz file")
         if n_x < 1 or n_t < 1:
@@ -74,18 +83,12 @@ class MTDeepONetFisherNpz(DataSource):
         self.path, self.n_x, self.n_t = Path(path).expanduser(), n_x, n_t
         if not self.path.is_file():
             raise DataFileError(f"data file {self.path} does not exist")
-        try:
-            with np.load(self.path) as npz:
-                missing = [k for k in ("inputs", "outputs") if k not in npz.files]
-                if missing:
-                    raise DataFileError(f"{self.path}: missing array {missing[0]!r} (expected "
-                                        f"'inputs' and 'outputs'; the file has {npz.files})")
-                self.inputs, self.outputs = npz["inputs"], npz["outputs"]
-        except (OSError, ValueError) as exc:
-            if isinstance(exc, DataFileError):
-                raise
-            raise DataFileError(f"{self.path}: not a readable .npz file ({exc})") from None
-        inp, out = self.inputs.shape, self.outputs.shape
+        self.arrays = a = npz_arrays(self.path, cache_dir, only=("inputs", "outputs"))
+        missing = [k for k in ("inputs", "outputs") if k not in a]
+        if missing:
+            raise DataFileError(f"{self.path}: missing array {missing[0]!r} (expected 'inputs' "
+                                f"and 'outputs' of a numeric type; the file has {a.describe()})")
+        inp, out = a["inputs"].shape, a["outputs"].shape
         if len(inp) != 2 or inp[1] - n_x not in (1, 2):
             raise DataFileError(f"{self.path}: 'inputs' has shape {inp}, expected (n, {n_x + 1}) "
                                 f"= [a, u0] or (n, {n_x + 2}) = [a, beta, u0]")
@@ -101,65 +104,72 @@ class MTDeepONetFisherNpz(DataSource):
         return DatasetMeta(
             name="mtdeeponet_npz", pde=None, spatial_dims=1, resolution=(self.n_x,),
             extent=((0.0, 1.0),), input_fields=("u0", *self.coef_names),
-            output_fields=tuple(f"u_t{k}" for k in range(self.n_t)), grid="vertex",
+            output_fields=tuple(f"u_t{k}" for k in range(1, self.n_t + 1)), grid="vertex",
             extra={"file": str(self.path), "equation": "u_t = D u_xx + a g(u) (Fisher-KPP)",
-                   "output_order": "row-major (t, x), assumed", "frames_as_channels": True})
+                   "output_order": "row-major (t, x), assumed", "frames_as_channels": True,
+                   "format": lazy_format(self.arrays, ".npz")})
 
     def open(self) -> FisherPairs:
-        return FisherPairs(self.path, self.inputs, self.outputs, self.n_x, self.n_t)
+        return FisherPairs(self.arrays, self.n_x, self.n_t)
+
+
+def lazy_format(arrays: LazyArrays, kind: str) -> str:
+    """The ``format`` entry of the meta: how the file is read."""
+    if not arrays.converted:
+        return f"{kind}, lazy (memory-mapped in place)"
+    mapped = [k for k in arrays if k not in arrays.converted]
+    return (f"{kind}, lazy ({'memory-mapped; ' if mapped else ''}compressed "
+            f"{', '.join(arrays.converted)} converted once to the HDF5 cache {arrays.cache})")
 
 
 # --- Darcy on several geometries .mat ----------------------------------------------------------
 
 class MatArrays:
-    """The variables of a ``.mat`` file in MATLAB's logical axis order.
+    """The variables of a ``.mat`` file in MATLAB's logical axis order, read lazily.
 
-    v7.3 (HDF5): read lazily with h5py, one sample at a time (MATLAB's transposed storage
-    undone). Older formats: :func:`scipy.io.loadmat` reads the whole file once (not lazy).
+    v7.3 (HDF5): h5py, one sample at a time. v5: :func:`pdebench.data.mat5.mat_arrays`
+    (uncompressed variables memory-mapped, compressed ones converted once to an HDF5 cache in
+    ``cache_dir``). Both store MATLAB's arrays with the dims reversed; ``transpose`` undoes it.
+    ``only``: the variables a v5 file needs readable (others are never converted).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cache_dir: str | Path | None = None,
+                 only: tuple[str, ...] | None = None) -> None:
         if not path.is_file():
             raise DataFileError(f"data file {path} does not exist")
         self.path, self.hdf5 = path, h5py.is_hdf5(path)
-        self.transpose = self.hdf5 and is_matlab_v73(path)
-        self._fh, self._pid, self._data = None, None, None
-        if not self.hdf5:
-            try:
-                self._data = scipy.io.loadmat(path)
-            except Exception as exc:  # several exception types for a foreign file
-                raise DataFileError(f"{path}: not a readable .mat file ({exc})") from None
+        self._fh, self._pid, self.lazy = None, None, None
+        if self.hdf5:
+            self.transpose = is_matlab_v73(path)
+        else:
+            self.lazy = mat_arrays(path, cache_dir, only=only)
+            self.transpose = self.lazy.transposed
 
-    def _handle(self) -> h5py.File:
+    def _vars(self) -> h5py.File | LazyArrays:
+        if self.lazy is not None:
+            return self.lazy
         if self._fh is None or self._pid != os.getpid():
             self._fh, self._pid = h5py.File(self.path, "r"), os.getpid()
         return self._fh
 
     def names(self) -> list[str]:
-        keys = self._handle().keys() if self.hdf5 else self._data.keys()
-        return sorted(k for k in keys if not k.startswith(("#", "__")))
+        return sorted(k for k in self._vars().keys() if not k.startswith(("#", "__")))
 
     def require(self, name: str) -> None:
         if name not in self.names():
-            raise DataFileError(f"{self.path}: missing variable {name!r} (the file has "
-                                f"{self.names()})")
+            has = self.lazy.describe() if self.lazy is not None else self.names()
+            raise DataFileError(f"{self.path}: missing variable {name!r} (the file has {has})")
 
     def shape(self, name: str) -> tuple[int, ...]:
-        if self.hdf5:
-            s = self._handle()[name].shape
-            return tuple(s[::-1]) if self.transpose else tuple(s)
-        return tuple(self._data[name].shape)
+        s = self._vars()[name].shape
+        return tuple(s[::-1]) if self.transpose else tuple(s)
 
     def full(self, name: str) -> np.ndarray:
-        if self.hdf5:
-            return h5_array(self._handle()[name], self.transpose)
-        return np.asarray(self._data[name])
+        return h5_array(self._vars()[name], self.transpose)
 
     def take(self, name: str, axis: int, i: int) -> np.ndarray:
         """Entry ``i`` along logical ``axis`` of variable ``name``."""
-        if not self.hdf5:
-            return np.take(self._data[name], i, axis=axis)
-        ds = self._handle()[name]
+        ds = self._vars()[name]
         idx = [slice(None)] * ds.ndim
         idx[ds.ndim - 1 - axis if self.transpose else axis] = i
         return h5_array(ds, self.transpose, tuple(idx))
@@ -203,9 +213,15 @@ class MTDeepONetDarcyMat(DataSource):
     either the geometry mask (same layout as ``k_*``) or one geometry id per sample ((N,), (N, 1)
     or (1, N)); the input channels are then ``k``, ``mask`` (``masks=("mask",)``) or ``k``,
     ``geometry_id`` (the id broadcast over the grid: *harness choice*, the masks of the ids are
-    not in the file). v7.3 files are read lazily with h5py (MATLAB's axis order undone); older
-    ones are loaded whole, once, with :func:`scipy.io.loadmat`. Extent from ``xx``/``yy``
-    (vertex grid).
+    not in the file). Extent from ``xx``/``yy`` (vertex grid).
+
+    Reading is lazy, one sample at a time: v7.3 files with h5py; v5 files through
+    :func:`pdebench.data.mat5.mat_arrays`: uncompressed variables are memory-mapped in place,
+    compressed ones (MATLAB's default) converted once, streamed in bounded blocks, into an HDF5
+    cache file under ``cache_dir`` (reconverted when the ``.mat`` changes). MATLAB's axis order
+    is undone on access. A sample is contiguous on disk when the sample axis is MATLAB's last
+    ((H, W, N)); with (N, H, W) each sample is gathered with a stride across the variable.
+    NaN/inf is checked per sample on access.
 
     Split: the file's own train/test parts. ``part: train`` or ``test`` reads one part (the
     harness then splits it by ``data.split``); ``part: all`` reads both, test first, and
@@ -217,9 +233,13 @@ class MTDeepONetDarcyMat(DataSource):
     path : path-like
     part : {"train", "test", "all"}
     val_fraction : float
+    cache_dir : path-like, optional
+        Folder of the converted caches (default ``<PDEBENCH_DATA or the user cache>/converted``;
+        the config sets ``${paths.data_dir}/converted``).
     """
 
-    def __init__(self, path: str | Path, part: str = "all", val_fraction: float = 0.1) -> None:
+    def __init__(self, path: str | Path, part: str = "all", val_fraction: float = 0.1,
+                 cache_dir: str | Path | None = None) -> None:
         if path in (None, "", "???"):
             raise ValueError("data.path is required for mtdeeponet_mat: the Darcy .mat file")
         if part not in PARTS:
@@ -227,9 +247,9 @@ class MTDeepONetDarcyMat(DataSource):
         if not 0 < val_fraction < 1:
             raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction}")
         self.path, self.part = Path(path).expanduser(), part
-        self.arrays = a = MatArrays(self.path)
-        for name in ("xx", "yy", "k_train", "u_train", "shape_train", "k_test", "u_test",
-                     "shape_test"):
+        names = ("xx", "yy", "k_train", "u_train", "shape_train", "k_test", "u_test", "shape_test")
+        self.arrays = a = MatArrays(self.path, cache_dir, only=names)
+        for name in names:
             a.require(name)
         xx, yy = a.full("xx").astype(np.float64), a.full("yy").astype(np.float64)
         if xx.ndim == 2 and min(xx.shape) > 1:
@@ -284,7 +304,8 @@ class MTDeepONetDarcyMat(DataSource):
             boundary_conditions={"u": "dirichlet_zero"},
             extra={"file": str(self.path), "part": self.part, "counts": self.counts,
                    "equation": "-div(K grad h) = 1 in the geometry, h = 0 on its boundary",
-                   "format": "v7.3 (HDF5, lazy)" if self.arrays.hdf5 else "loadmat (in memory)",
+                   "format": "v7.3 (HDF5, lazy)" if self.arrays.hdf5
+                   else lazy_format(self.arrays.lazy, "v5"),
                    "sample_axis": self.axis, "geometry": plain(self.geometry)})
 
     def open(self) -> DarcyGeometryPairs:

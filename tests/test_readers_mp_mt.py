@@ -8,6 +8,7 @@ import pytest
 import scipy.io
 import torch
 
+from pdebench.data.lazyfiles import MappedArray
 from pdebench.data.store import DataFileError
 from pdebench.datasets.mtdeeponet_files import MTDeepONetDarcyMat, MTDeepONetFisherNpz
 from pdebench.datasets.multiphysics_files import (
@@ -101,25 +102,16 @@ def test_pt_dict_nan_named_on_access(tmp_path):
 def test_pt_dict_trains_end_to_end(tmp_path):
     from pdebench import results
     from pdebench.config import compose
-    from pdebench.datasets import multiphysics_files
-    from pdebench.registry import DATASETS, PluginAPI
     from pdebench.run import run
 
     from conftest import TINY
 
     path = write_pt(tmp_path / "p_train_128.pt", n=6, res=16)
-    added = "multiphysics_pt" not in DATASETS
-    if added:
-        PluginAPI("test").register_dataset("multiphysics_pt", multiphysics_files.MultiphysicsPtFile)
-    try:
-        tiny = [o for o in TINY if not o.startswith(("data.", "trainer.max_epochs"))]
-        cfg = compose([*tiny, "data=multiphysics_pt", f"data.path={path}",
-                       "trainer.max_epochs=1", "data.split.train=4", "data.split.val=1",
-                       "data.split.test=1", "plots=false", f"paths.output_dir={tmp_path / 'run'}"])
-        record = results.read(run(cfg).path)
-    finally:
-        if added:
-            DATASETS._remove("multiphysics_pt")
+    tiny = [o for o in TINY if not o.startswith(("data.", "trainer.max_epochs"))]
+    cfg = compose([*tiny, "data=multiphysics_pt", f"data.path={path}",
+                   "trainer.max_epochs=1", "data.split.train=4", "data.split.val=1",
+                   "data.split.test=1", "plots=false", f"paths.output_dir={tmp_path / 'run'}"])
+    record = results.read(run(cfg).path)
     assert record["status"] == "ok", record.get("error")
     assert record["split_sizes"] == {"train": 4, "val": 1, "test": 1}
 
@@ -242,7 +234,7 @@ def test_fisher_npz(tmp_path):
     meta = src.meta
     meta.to_json()  # serialisable (results record it)
     assert meta.input_fields == ("u0", "a", "beta") and meta.spatial_dims == 1
-    assert meta.output_fields[0] == "u_t0" and meta.out_channels == 20
+    assert meta.output_fields[0] == "u_t1" and meta.output_fields[-1] == "u_t20" and meta.out_channels == 20
     s = src.open()[3]
     with np.load(path) as npz:
         inp, out = npz["inputs"][3], npz["outputs"][3]
@@ -269,6 +261,31 @@ def test_fisher_npz_malformed(tmp_path, override, message):
     assert str(path) in str(info.value)
 
 
+def test_fisher_npz_is_memory_mapped(tmp_path):
+    path = write_npz(tmp_path / "fisher.npz")
+    src = MTDeepONetFisherNpz(path, cache_dir=tmp_path / "cache")
+    ds = src.open()
+    for key in ("inputs", "outputs"):
+        assert isinstance(src.arrays[key], MappedArray)  # a view of the file, nothing loaded
+        assert isinstance(ds.arrays[key], MappedArray)
+    assert "memory-mapped in place" in src.meta.extra["format"]
+    assert not (tmp_path / "cache").exists()  # nothing to convert
+
+
+def test_fisher_npz_compressed_is_converted_once(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    arrays = {"inputs": rng.random((6, 65)), "outputs": rng.random((6, 1280))}
+    path = tmp_path / "fisher.npz"
+    np.savez_compressed(path, **arrays)
+    src = MTDeepONetFisherNpz(path, cache_dir=tmp_path / "cache")
+    assert "converting fisher.npz member 'outputs'" in capsys.readouterr().err
+    assert "converted once" in src.meta.extra["format"]
+    s = src.open()[4]
+    np.testing.assert_allclose(s["y"].numpy().ravel(), arrays["outputs"][4], rtol=1e-6)
+    MTDeepONetFisherNpz(path, cache_dir=tmp_path / "cache")
+    assert "converting" not in capsys.readouterr().err
+
+
 def test_fisher_npz_nan(tmp_path):
     out = np.zeros((5, 1280))
     out[4, 100] = np.nan
@@ -292,12 +309,19 @@ def darcy_arrays(n_train=5, n_test=3, h=6, w=7, ids=False):
     return out
 
 
-@pytest.mark.parametrize("fmt", ["v5", "v73"])
+@pytest.mark.parametrize("fmt", ["v5", "v5_compressed", "v73"])
 def test_darcy_mat(tmp_path, fmt):
     arrays = darcy_arrays(ids=fmt == "v73")
     path = tmp_path / "darcy.mat"
-    write_v73(path, arrays) if fmt == "v73" else scipy.io.savemat(path, arrays)
-    src = MTDeepONetDarcyMat(path)
+    if fmt == "v73":
+        write_v73(path, arrays)
+    else:
+        scipy.io.savemat(path, arrays, do_compression=fmt == "v5_compressed")
+    src = MTDeepONetDarcyMat(path, cache_dir=tmp_path / "cache")
+    if fmt != "v73":  # v5: lazy too, memory-mapped or from the converted cache
+        lazy = src.arrays.lazy
+        assert isinstance(lazy["k_train"], MappedArray if fmt == "v5" else h5py.Dataset)
+        assert ("converted once" in src.meta.extra["format"]) == (fmt == "v5_compressed")
     meta = src.meta
     meta.to_json()  # serialisable (results record it)
     assert meta.resolution == (6, 7) and meta.extent == ((0.0, 1.0), (0.0, 2.0))
