@@ -328,7 +328,7 @@ def npz_arrays(path: str | Path, cache_dir: str | Path | None = None, *,
     Returns
     -------
     LazyArrays
-        Stored (uncompressed) C-ordered members as :class:`numpy.memmap`; compressed or
+        Stored (uncompressed) C-ordered members as :class:`MappedArray`; compressed or
         Fortran-ordered ones as datasets of the cache file. Object, string and structured
         members are in ``skipped``.
 

@@ -140,7 +140,7 @@ def mat_arrays(path: str | Path, cache_dir: str | Path | None = None, *,
     -------
     LazyArrays
         ``transposed`` True: a variable of MATLAB dims ``(d0, ..., dk)`` has shape
-        ``(dk, ..., d0)``. Uncompressed variables are :class:`numpy.memmap` (or a
+        ``(dk, ..., d0)``. Uncompressed variables are :class:`~pdebench.data.lazyfiles.MappedArray` (or a
         :class:`LazyView` of them: stored type other than the class, logical, complex);
         ``miCOMPRESSED`` ones datasets of the cache file in their class's dtype. Cell, struct,
         char, sparse and object variables are in ``skipped`` with their class.
