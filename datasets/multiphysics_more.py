@@ -119,15 +119,14 @@ class ElderSource(GeneratedTrajectories):
             name="elder", pde="elder", spatial_dims=2, resolution=(2 * n, n),
             extent=((0.0, 2.0), (0.0, 1.0)), input_fields=fields + constant,
             output_fields=fields, units=dict.fromkeys(fields + constant, "1"),
-            grid="cell_centered",
+            grid="cell_centered", constant_fields=constant,
             time={"n_frames": p["n_frames"], "t_end": p["t_end"],
                   "dt": p["t_end"] / (p["n_frames"] - 1)},
             boundary_conditions={"c": "dirichlet_top_source_bottom_zero_else_neumann",
                                  "psi": "dirichlet_zero"},
             pde_params={k: p[k] for k in ("rayleigh", "rayleigh_spread", "source_min",
                                           "source_max")},
-            extra={"generated": True, "half_box": "x in [0, 2], symmetry plane at x = 2",
-                   "constant_fields": list(constant)},
+            extra={"generated": True, "half_box": "x in [0, 2], symmetry plane at x = 2"},
         )
 
     def generate(self, progress: Progress) -> dict[str, Any]:

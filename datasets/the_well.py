@@ -416,13 +416,14 @@ class TheWellFile(DataSource):
             extent=first["extent"],
             input_fields=window_fields(r.fields, self.history) + r.const_fields,
             output_fields=r.fields, grid="cell_centered", time=time,
+            constant_fields=r.const_fields,
             boundary_conditions={k: v["bc_type"] for k, v in first["bcs"].items()},
             pde_params=common,
             extra={"dataset_name": first["attrs"].get("dataset_name"),
                    "grid_type": first["attrs"].get("grid_type"), "path": str(self.path),
                    "files": [str(p) for p in self.files], "split_dir": self.split_dir,
                    "parameters": per_file, "boundary_conditions": first["bcs"],
-                   "constant_fields": list(r.const_fields), "view": "one_step",
+                   "view": "one_step",
                    "history": self.history, "stride": self.stride},
         )
 

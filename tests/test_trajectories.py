@@ -77,7 +77,7 @@ def test_data_module_splits_by_trajectory(tmp_path):
 
 CONST_META = DatasetMeta(name="waves", spatial_dims=1, resolution=(8,),
                          input_fields=("u", "v", "k"), output_fields=("u", "v"),
-                         time={"n_frames": 5, "t_end": 1.0}, extra={"constant_fields": ["k"]})
+                         time={"n_frames": 5, "t_end": 1.0}, constant_fields=("k",))
 
 
 def test_constant_fields_are_inputs_only(tmp_path):

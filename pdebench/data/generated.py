@@ -97,7 +97,7 @@ class GeneratedPairs(GeneratedSource):
 
 class GeneratedTrajectories(GeneratedSource):
     """Time-dependent data; the generator returns ``u`` (N, T, C, *spatial) and ``t`` (T,), and
-    ``constants`` (N, C_const, *spatial) when ``physical_meta.extra["constant_fields"]`` names
+    ``constants`` (N, C_const, *spatial) when ``physical_meta.constant_fields`` names
     per-trajectory constant fields.
 
     The model sees one-step windows: ``history`` frames in (``data.history``) plus the constant
@@ -126,7 +126,7 @@ class GeneratedTrajectories(GeneratedSource):
                               "resolution": phys.resolution, "extent": phys.extent,
                               "output_fields": phys.output_fields,
                               "input_fields": window_fields(phys.output_fields, self.history)
-                              + tuple(phys.extra.get("constant_fields", ())),
+                              + phys.constant_fields,
                               "masks": phys.masks,
                               "extra": {**phys.extra, "view": "one_step",
                                         "history": self.history, "stride": self.stride}})

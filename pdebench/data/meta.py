@@ -39,6 +39,10 @@ class DatasetMeta:
         Parameters of the equation (``{"beta": 1.0}``).
     masks : tuple[str, ...]
         Names of mask channels (geometry, measured channels) carried in samples.
+    constant_fields : tuple[str, ...]
+        Time-dependent data: fields that do not change along a trajectory (parameter maps,
+        geometry). They are model inputs only: appended to every window's input (so they are the
+        last of ``input_fields`` of a windowed dataset), never targets.
     extra : dict
         Anything adapter-specific worth recording (source file, generator settings).
     """
@@ -56,6 +60,7 @@ class DatasetMeta:
     boundary_conditions: dict[str, str] = field(default_factory=dict)
     pde_params: dict[str, float] = field(default_factory=dict)
     masks: tuple[str, ...] = ()
+    constant_fields: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,7 +99,7 @@ class DatasetMeta:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DatasetMeta:
         d = dict(d)
-        for key in ("resolution", "input_fields", "output_fields", "masks"):
+        for key in ("resolution", "input_fields", "output_fields", "masks", "constant_fields"):
             if key in d:
                 d[key] = tuple(d[key])
         if "extent" in d:

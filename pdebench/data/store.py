@@ -104,7 +104,7 @@ def write_trajectory_store(path: str | Path, u: np.ndarray, t: np.ndarray, meta:
 
     ``meta`` describes the physical fields: ``output_fields`` are the C channels of ``u``.
     ``constants`` (N, C_const, *spatial): per-trajectory fields that do not change in time
-    (parameter maps, geometry), named by ``meta.extra["constant_fields"]``; stored once per
+    (parameter maps, geometry), named by ``meta.constant_fields``; stored once per
     trajectory as dataset ``constants`` (its ``fields`` attribute holds the names), read back as
     model inputs only (:class:`pdebench.data.trajectories.StoreTrajectories`).
     """
@@ -117,13 +117,13 @@ def write_trajectory_store(path: str | Path, u: np.ndarray, t: np.ndarray, meta:
     if not np.isfinite(u).all():
         raise ValueError(f"store {path}: array 'u' contains NaN or inf; nothing written")
     arrays = {"u": u, "t": t}
-    names = tuple(meta.extra.get("constant_fields", ()))
+    names = meta.constant_fields
     if constants is not None or names:
         cexp = (u.shape[0], len(names), *meta.resolution)
         if constants is None or tuple(constants.shape) != cexp:
             got = None if constants is None else constants.shape
             raise ValueError(f"store {path}: 'constants' has shape {got}, expected {cexp} (one "
-                             f"channel per meta.extra['constant_fields'] = {list(names)})")
+                             f"channel per meta.constant_fields = {list(names)})")
         if not np.isfinite(constants).all():
             raise ValueError(f"store {path}: 'constants' contains NaN or inf; nothing written")
         arrays[CONSTANTS] = constants
