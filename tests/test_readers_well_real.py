@@ -58,6 +58,7 @@ def test_well_file_meta_and_values(tmp_path):
               "stress_yy")
     assert meta.output_fields == fields
     assert meta.input_fields[-1] == "obstacle" and len(meta.input_fields) == 2 * 7 + 1
+    assert meta.constant_fields == ("obstacle",) and "obstacle" not in meta.output_fields
     assert meta.resolution == (8, 6) and meta.spatial_dims == 2
     assert meta.extent == (pytest.approx((0.0, 2.0)), pytest.approx((0.0, 1.0)))
     assert meta.boundary_conditions == {"x_periodic": "periodic", "y_wall": "wall"}
