@@ -265,3 +265,18 @@ def test_pickle_round_trip(tmp_path, compressed):
     (np.savez_compressed if compressed else np.savez)(npz, **NPZ)
     back = pickle.loads(pickle.dumps(npz_arrays(npz, tmp_path / "cache")))
     np.testing.assert_array_equal(back["int_3d"][2], NPZ["int_3d"][2])
+
+
+def test_large_conversions_show_progress(tmp_path, capsys, monkeypatch):
+    import pdebench.data.lazyfiles as lf
+
+    np.savez_compressed(tmp_path / "a.npz", x=RNG.random((200, 50)))
+    np.savez_compressed(tmp_path / "b.npz", x=RNG.random((200, 50)))
+    monkeypatch.setattr(lf, "PROGRESS_BYTES", 1)  # a bar for any conversion
+    npz_arrays(tmp_path / "a.npz", tmp_path / "cache", chunk_bytes=8000)
+    err = capsys.readouterr().err
+    assert "converting member 'x':" in err and "/78.1k" in err  # a bar over 200 * 50 * 8 bytes
+    monkeypatch.setattr(lf, "PROGRESS_BYTES", 2**30)
+    npz_arrays(tmp_path / "b.npz", tmp_path / "cache")
+    err = capsys.readouterr().err
+    assert "converting b.npz member 'x'" in err and "/78.1k" not in err  # small: one line only

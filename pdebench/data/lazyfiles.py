@@ -42,11 +42,13 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from tqdm.auto import tqdm
 
 from pdebench.data.source import file_lock
 from pdebench.data.store import DataFileError, atomic_h5
 
 CHUNK_BYTES = 16 * 2**20  # largest block of values held in memory while converting
+PROGRESS_BYTES = 256 * 2**20  # conversions at least this large show a progress bar
 CACHE_VERSION = 1
 _CHUNK_TARGET = 64 * 2**10  # HDF5 chunk size of the cache's datasets
 Reader = Callable[[int], bytes]
@@ -221,11 +223,14 @@ def _fill(fh: h5py.File, key: str, shape: tuple[int, ...], src: np.dtype, out: n
             ds[(*prefix, slice(a, b))] = block.reshape((b - a, *inner)).astype(out, copy=False)
 
 
-def _exact(read: Reader) -> Reader:
+def _exact(read: Reader, tick: Callable[[int], object] | None = None) -> Reader:
+    """``read`` that fails on a short read (EOFError); ``tick(n)`` after each, for progress."""
     def read_exact(n: int) -> bytes:
         data = read(n)
         if len(data) != n:
             raise EOFError(f"the data end after {len(data)} of {n} bytes")
+        if tick is not None:
+            tick(n)
         return data
     return read_exact
 
@@ -272,8 +277,12 @@ def _ensure_cache(path: Path, cache: Path, variables: dict[str, _Var],
                         else f"{nbytes / 2**20:.2f} MiB")
                 print(f"pdebench: converting {path.name} {label} ({size}) to a lazily readable "
                       f"cache at {cache}", file=sys.stderr)
+                bar = tqdm(total=nbytes, unit="B", unit_scale=True, unit_divisor=1024,
+                           desc=f"converting {label}", file=sys.stderr, leave=False,
+                           disable=nbytes < PROGRESS_BYTES, dynamic_ncols=True)
                 try:
-                    write(fh, chunk_bytes)
+                    with bar:
+                        write(fh, chunk_bytes, bar.update)
                 except (_Bad, EOFError, zlib.error, zipfile.BadZipFile, struct.error) as exc:
                     raise DataFileError(f"{path}: {label} is corrupt or truncated "
                                         f"({exc})") from None
@@ -296,10 +305,11 @@ def _npy_header(fp, path: Path, name: str) -> tuple[tuple[int, ...], bool, np.dt
 
 
 def _convert_member(path: Path, member: str, key: str, shape: tuple[int, ...], dtype: np.dtype,
-                    fortran: bool, fh: h5py.File, chunk_bytes: int) -> None:
+                    fortran: bool, fh: h5py.File, chunk_bytes: int,
+                    tick: Callable[[int], object] | None = None) -> None:
     with zipfile.ZipFile(path) as zf, zf.open(member) as stream:
         _npy_header(stream, path, member)
-        read, native = _exact(stream.read), dtype.newbyteorder("=")
+        read, native = _exact(stream.read, tick), dtype.newbyteorder("=")
         if not fortran:
             _fill(fh, key, shape, dtype, native, read, chunk_bytes)
         else:

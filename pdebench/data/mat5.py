@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import partial
 from pathlib import Path
 
@@ -107,10 +107,11 @@ def _data_tag(read: Reader, e: str, dims: tuple[int, ...]) -> tuple[np.dtype, in
 
 
 def _convert_variable(path: Path, pos: int, size: int, e: str, key: str, cplx: bool,
-                      out: np.dtype, fh: h5py.File, chunk_bytes: int) -> None:
+                      out: np.dtype, fh: h5py.File, chunk_bytes: int,
+                      tick: Callable[[int], object] | None = None) -> None:
     with open(path, "rb") as f:
         z = _Inflate(f, pos + 8, size)
-        read = _exact(z.read)
+        read = _exact(z.read, tick)
         read(8)
         dims = _matrix_head(read, e)[3]
         for part in ("real", "imag") if cplx else ("real",):
