@@ -1,4 +1,5 @@
-"""Command line: ``pdebench [key=value ...]`` runs; ``pdebench list``, ``show``, ``leaderboard``."""
+"""Command line: ``pdebench [key=value ...]`` runs; ``pdebench list``, ``show``, ``leaderboard``,
+``cache``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from pdebench.config import CONFIG_NAME, CONFIG_PATH, register_resolvers
 
@@ -58,6 +60,56 @@ def cmd_show(args: Sequence[str]) -> int:
     print(f"{entry.kind} {entry.name} ({entry.target.__module__}.{entry.target.__qualname__})\n")
     print(module_doc.strip(), "\n", sep="") if module_doc.strip() else None
     print(doc)
+    return 0
+
+
+def cmd_cache(args: Sequence[str]) -> int:
+    """``pdebench cache [--dir DIR] [list | clear NAME ... | clear --all]``: what the data cache
+    holds (generated datasets, converted files) and deleting parts of it."""
+    import argparse
+    import shutil
+
+    from pdebench.data.cache import cache_groups, default_data_dir, disk_size, human_size
+
+    parser = argparse.ArgumentParser(prog="pdebench cache", description=cmd_cache.__doc__)
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="the data folder (default: $PDEBENCH_DATA or the user cache folder, "
+                             "as paths.data_dir)")
+    parser.add_argument("action", nargs="?", choices=("list", "clear"), default="list")
+    parser.add_argument("names", nargs="*", help="folders to clear (dataset names, "
+                                                 "cylinder_flow, converted)")
+    parser.add_argument("--all", action="store_true", help="with clear: everything")
+    opts = parser.parse_args(list(args))
+    root = (opts.dir or default_data_dir()).expanduser()
+    groups = cache_groups(root)
+    if opts.action == "list":
+        if not groups:
+            print(f"{root}: no cached data")
+            return 0
+        total = 0
+        for name, entries in groups.items():
+            sizes = [disk_size(p) for p in entries]
+            total += sum(sizes)
+            print(f"{name}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, "
+                  f"{human_size(sum(sizes))}")
+            for p, size in zip(entries, sizes, strict=True):
+                print(f"  {human_size(size):>10s}  {p.name}")
+        print(f"total {human_size(total)} in {root}")
+        return 0
+    if opts.all == bool(opts.names):
+        print("pdebench cache clear: name the folders to delete, or pass --all; the cache holds: "
+              f"{', '.join(groups) or 'nothing'}", file=sys.stderr)
+        return 2
+    names = list(groups) if opts.all else opts.names
+    unknown = [n for n in names if n not in groups]
+    if unknown:
+        print(f"pdebench cache clear: {unknown[0]!r} is not in {root}; it holds: "
+              f"{', '.join(groups) or 'nothing'}", file=sys.stderr)
+        return 2
+    for name in names:
+        size = sum(disk_size(p) for p in groups[name])
+        shutil.rmtree(root / name)
+        print(f"removed {root / name} ({human_size(size)})")
     return 0
 
 
@@ -151,6 +203,8 @@ def _dispatch(argv: list[str], prog: str) -> int:
         return cmd_show(argv[1:])
     if argv and argv[0] == "leaderboard":
         return cmd_leaderboard(argv[1:])
+    if argv and argv[0] == "cache":
+        return cmd_cache(argv[1:])
     if argv and argv[0] == "run":
         argv = argv[1:]
     return cmd_run(argv, prog)

@@ -79,3 +79,29 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     record = json.loads((run_dir / "result.json").read_text())
     assert record["status"] == "ok" and record["device"] == "cpu x 2"
     assert record["split_sizes"] == {"train": 32, "val": 4, "test": 4}
+
+
+def test_cache_lists_and_clears(tmp_path, capsys, monkeypatch):
+    from pdebench.cli import main
+    from pdebench.config import compose
+    from pdebench.run import build_data
+
+    data = tmp_path / "data"
+    cfg = compose(["data.n_samples=8", "data.resolution=16", f"paths.data_dir={data}",
+                   f"paths.output_dir={tmp_path / 'run'}"])
+    build_data(cfg).prepare_data()  # a generated darcy store, and its lock file
+    (data / "converted").mkdir()
+    (data / "converted" / "f.npz-0123.h5").write_bytes(b"x" * 2048)
+    assert main(["cache", "--dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "darcy: 1 entry" in out and "converted: 1 entry, 2.0 KiB" in out
+    assert ".lock" not in out and f"in {data}" in out
+    assert main(["cache", "--dir", str(data), "clear"]) == 2  # neither names nor --all
+    assert "holds: converted, darcy" in capsys.readouterr().err
+    assert main(["cache", "--dir", str(data), "clear", "burgers"]) == 2
+    assert "'burgers' is not in" in capsys.readouterr().err and (data / "darcy").is_dir()
+    assert main(["cache", "--dir", str(data), "clear", "darcy"]) == 0
+    assert "removed" in capsys.readouterr().out and not (data / "darcy").exists()
+    monkeypatch.setenv("PDEBENCH_DATA", str(data))  # the default folder follows paths.data_dir
+    assert main(["cache", "clear", "--all"]) == 0 and not (data / "converted").exists()
+    assert main(["cache"]) == 0 and "no cached data" in capsys.readouterr().out
