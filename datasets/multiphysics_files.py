@@ -97,42 +97,59 @@ def _meta(name: str, spatial: tuple[int, ...], inputs, outputs, extra: dict) -> 
 def load_pt(path: Path) -> dict:
     """``torch.load`` memory-mapped (bounded memory) with tensors only; a file in the legacy
     (non-zip) format cannot be mapped and is loaded in full."""
+    return _load_pt(path)[0]
+
+
+def _load_pt(path: Path) -> tuple[dict, bool]:
+    """:func:`load_pt` and whether the tensors are memory-mapped."""
     if not path.is_file():
         raise DataFileError(f"data file {path} does not exist")
+    mapped = True
     try:
         try:
             data = torch.load(path, mmap=True, weights_only=True, map_location="cpu")
         except RuntimeError as exc:
             if "mmap" not in str(exc) and "zip" not in str(exc):
                 raise
-            data = torch.load(path, weights_only=True, map_location="cpu")
+            data, mapped = torch.load(path, weights_only=True, map_location="cpu"), False
     except Exception as exc:  # pickle / zip errors of a corrupt or foreign file
         raise DataFileError(f"{path}: not a readable torch file of tensors ({exc})") from None
     if not isinstance(data, dict):
         raise DataFileError(f"{path}: expected a dict with 'x' and 'y', got {type(data).__name__}")
-    return data
+    return data, mapped
 
 
 class PtPairs(Dataset):
     """Samples ``x[i]``, ``y[i]`` of a ``.pt`` dict, memory-mapped; unscaled when ``scale`` holds
-    per-channel ``(min, max)`` for a key."""
+    per-channel ``(min, max)`` for a key.
+
+    The mapping is dropped and made again every :attr:`REMAP_EVERY` samples (a fraction of a
+    millisecond each time): the pages a mapping has touched count as the process's resident
+    memory until it is unmapped, so one kept for an epoch would grow to the file's size.
+    """
+
+    REMAP_EVERY = 256
 
     def __init__(self, path: Path, scale: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         self.path, self.scale = path, scale
         self._data: dict | None = None
+        self._mapped, self._reads = False, 0
 
-    def _tensors(self) -> dict:
-        if self._data is None:
-            self._data = load_pt(self.path)
+    def _tensors(self, count: bool = True) -> dict:
+        self._reads += count
+        if self._data is None or (self._mapped and self._reads > self.REMAP_EVERY):
+            self._data, self._reads = None, int(count)  # unmap before mapping again
+            self._data, self._mapped = _load_pt(self.path)
         return self._data
 
     def __len__(self) -> int:
-        return int(self._tensors()["x"].shape[0])
+        return int(self._tensors(count=False)["x"].shape[0])
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         out = {}
+        tensors = self._tensors()
         for key in ("x", "y"):
-            arr = self._tensors()[key][index].to(torch.float32).numpy().copy()
+            arr = tensors[key][index].to(torch.float32).numpy().copy()
             check_finite(arr, self.path, key, f"sample {index}")
             if key in self.scale:
                 lo, hi = self.scale[key]
@@ -142,7 +159,7 @@ class PtPairs(Dataset):
         return out
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_data": None}  # workers map the file themselves
+        return {**self.__dict__, "_data": None, "_reads": 0}  # workers map the file themselves
 
 
 class MultiphysicsPtFile(DataSource):

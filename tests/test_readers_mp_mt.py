@@ -63,6 +63,30 @@ def test_pt_dict_meta_values_and_lazy(tmp_path):
         MultiphysicsPtFile(path, output_fields=["u", "v"])
 
 
+def test_pt_mapping_is_renewed_so_resident_memory_stays_bounded(tmp_path, monkeypatch):
+    from pdebench.datasets import multiphysics_files as mf
+
+    loads = []
+    real = mf._load_pt
+    monkeypatch.setattr(mf, "_load_pt", lambda p: loads.append(p) or real(p))
+    path = write_pt(tmp_path / "thermo_fluid_train_128.pt")
+    ds = MultiphysicsPtFile(path).open()
+    ds.REMAP_EVERY = 2
+    ref = torch.load(path)
+    loads.clear()  # the source read the file's header once
+    for i in (0, 1, 2, 3, 4):  # maps at reads 1, 3 and 5
+        torch.testing.assert_close(ds[i]["x"], ref["x"][i])
+    assert len(loads) == 3 and len(ds) == 6 and len(loads) == 3
+    legacy = tmp_path / "legacy_train_128.pt"  # not mappable: loaded once, never again
+    torch.save(ref, legacy, _use_new_zipfile_serialization=False)
+    ds = MultiphysicsPtFile(legacy).open()
+    ds.REMAP_EVERY = 2
+    loads.clear()
+    for i in range(5):
+        torch.testing.assert_close(ds[i]["y"], ref["y"][i])
+    assert len(loads) == 1 and not ds._mapped
+
+
 def test_pt_dict_with_scale_is_unscaled(tmp_path):
     lo, hi = torch.tensor([0.0, 10.0, -1.0]), torch.tensor([1.0, 20.0, 1.0])
     path = write_pt(tmp_path / "p_test_128.pt", y_min=lo, y_max=hi)
