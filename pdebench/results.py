@@ -29,7 +29,7 @@ import json
 import math
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -69,11 +69,16 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
 NON_SCIENTIFIC = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots", "logger",
                   "trainer.enable_progress_bar", "trainer.enable_model_summary",
                   "trainer.log_every_n_steps", "data.data_dir", "data.in_memory",
-                  "data.loader.num_workers", "data.path")
+                  "data.loader.num_workers", "data.cache_dir")
+
+#: Config keys that locate a published file or folder: only its name counts (a moved folder is the
+#: same data; two different files, e.g. two Burgers viscosities, are different configurations).
+LOCATIONS = ("data.path", "data.root")
 
 
 def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Flatten a run config to ``{"a.b.c": value}`` without its :data:`NON_SCIENTIFIC` parts.
+    """Flatten a run config to ``{"a.b.c": value}`` without its :data:`NON_SCIENTIFIC` parts,
+    and with only the file or folder name of the :data:`LOCATIONS`.
 
     ``seed`` is left out too: runs that differ only by seed are one configuration.
     """
@@ -81,6 +86,9 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
 
     def walk(node: Any, prefix: str) -> None:
         if prefix[:-1] in NON_SCIENTIFIC:
+            return
+        if prefix[:-1] in LOCATIONS and isinstance(node, str):
+            out[prefix[:-1]] = PurePath(node).name
             return
         if isinstance(node, dict):
             for key, value in node.items():

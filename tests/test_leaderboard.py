@@ -245,3 +245,23 @@ def test_different_configurations_are_separate_rows(tmp_path):
     assert "fno [data.beta=1.0]" in text and "fno [data.beta=10.0]" in text
     row = next(r for r in text.splitlines() if "data.beta=1.0]" in r)
     assert ",0.2," in row and ",2," in row  # mean of 0.1 and 0.3 over n = 2
+
+
+def test_runs_on_different_published_files_are_separate_rows(tmp_path):
+    """Two files of one reader (two viscosities) are two configurations, wherever they live."""
+    from pdebench import results as res
+    from pdebench.leaderboard import main
+
+    runs = [("/data/1D_Burgers_Nu0.01.hdf5", 0, 0.1), ("/other/1D_Burgers_Nu0.01.hdf5", 1, 0.3),
+            ("/data/1D_Burgers_Nu0.1.hdf5", 0, 0.5)]
+    for i, (path, seed, value) in enumerate(runs):
+        rec = {"schema_version": 1, "status": "ok", "pdebench_version": "0.1.0",
+               "config_hash": "x", "dataset": "pdebench_file", "model": "fno",
+               "system": "operator", "seed": seed, "metrics": {"pdebench/nrmse": value},
+               "config": {"data": {"path": path}, "seed": seed}}
+        res.write(rec, tmp_path / "runs" / str(i) / "result.json")
+    assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "leaderboard.csv").read_text()
+    row = next(r for r in text.splitlines() if "data.path=1D_Burgers_Nu0.01.hdf5]" in r)
+    assert ",0.2," in row and ",2," in row  # the moved copy counts as the same configuration
+    assert "data.path=1D_Burgers_Nu0.1.hdf5]" in text

@@ -58,3 +58,21 @@ def test_missing_key_and_bad_json(tmp_path):
 def test_failed_record_with_error_is_valid(tmp_path):
     rec = _record(status="failed", error={"type": "ValueError", "message": "boom"}, metrics={})
     assert results.read(results.write(rec, tmp_path / "result.json"))["status"] == "failed"
+
+
+def test_config_hash_ignores_where_files_live_but_not_which_file():
+    from pdebench.results import comparable_config, config_hash
+
+    base = {"seed": 0, "data": {"name": "pdebench_file", "path": "/a/1D_Burgers_Nu0.01.hdf5",
+                                "root": "/a/realpdebench", "cache_dir": "/a/converted", "n_t": 20},
+            "paths": {"data_dir": "/a"}, "model": {"name": "fno", "n_modes": 8}}
+    moved = {**base, "seed": 3, "paths": {"data_dir": "/b"},
+             "data": {**base["data"], "path": "/b/x/1D_Burgers_Nu0.01.hdf5",
+                      "root": "/b/realpdebench", "cache_dir": "/b/converted"}}
+    assert config_hash(base) == config_hash(moved)
+    assert comparable_config(base) == {
+        "data.name": "pdebench_file", "data.path": "1D_Burgers_Nu0.01.hdf5",
+        "data.root": "realpdebench", "data.n_t": 20, "model.name": "fno", "model.n_modes": 8}
+    other_file = {**base, "data": {**base["data"], "path": "/a/1D_Burgers_Nu0.1.hdf5"}}
+    assert config_hash(other_file) != config_hash(base)  # another viscosity: another row
+    assert config_hash({**base, "data": {**base["data"], "n_t": 10}}) != config_hash(base)
