@@ -73,7 +73,15 @@ NON_SCIENTIFIC = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots", "log
 
 #: Config keys that locate a published file or folder: only its name counts (a moved folder is the
 #: same data; two different files, e.g. two Burgers viscosities, are different configurations).
+#: A folder (no suffix) keeps its parent's name too: published folders are often named alike
+#: (The Well's ``<dataset>/data``), and two datasets must not merge.
 LOCATIONS = ("data.path", "data.root")
+
+
+def location_name(path: str) -> str:
+    """The part of a file or folder path that identifies the data (see :data:`LOCATIONS`)."""
+    p = PurePath(path)
+    return p.name if p.suffix or len(p.parts) < 2 else "/".join(p.parts[-2:])
 
 
 def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +96,7 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
         if prefix[:-1] in NON_SCIENTIFIC:
             return
         if prefix[:-1] in LOCATIONS and isinstance(node, str):
-            out[prefix[:-1]] = PurePath(node).name
+            out[prefix[:-1]] = location_name(node)
             return
         if isinstance(node, dict):
             for key, value in node.items():

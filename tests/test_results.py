@@ -68,11 +68,16 @@ def test_config_hash_ignores_where_files_live_but_not_which_file():
             "paths": {"data_dir": "/a"}, "model": {"name": "fno", "n_modes": 8}}
     moved = {**base, "seed": 3, "paths": {"data_dir": "/b"},
              "data": {**base["data"], "path": "/b/x/1D_Burgers_Nu0.01.hdf5",
-                      "root": "/b/realpdebench", "cache_dir": "/b/converted"}}
+                      "root": "/b/a/realpdebench", "cache_dir": "/b/converted"}}
     assert config_hash(base) == config_hash(moved)
     assert comparable_config(base) == {
         "data.name": "pdebench_file", "data.path": "1D_Burgers_Nu0.01.hdf5",
-        "data.root": "realpdebench", "data.n_t": 20, "model.name": "fno", "model.n_modes": 8}
+        "data.root": "a/realpdebench", "data.n_t": 20, "model.name": "fno", "model.n_modes": 8}
     other_file = {**base, "data": {**base["data"], "path": "/a/1D_Burgers_Nu0.1.hdf5"}}
     assert config_hash(other_file) != config_hash(base)  # another viscosity: another row
     assert config_hash({**base, "data": {**base["data"], "n_t": 10}}) != config_hash(base)
+    # folders named alike (The Well: <dataset>/data) keep their parent's name apart
+    well = {**base, "data": {"name": "the_well", "path": "/w/shear_flow/data"}}
+    other = {**base, "data": {"name": "the_well", "path": "/w/rayleigh_benard/data"}}
+    assert config_hash(well) != config_hash(other)
+    assert comparable_config(well)["data.path"] == "shear_flow/data"
