@@ -27,11 +27,14 @@ and floor alternated; the load average is printed because the machine is shared.
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 import scipy.sparse.linalg as spla
-from _timing import interleaved as _interleaved  # benchmarks/ is on sys.path when run
+from _timing import (  # benchmarks/ is on sys.path when run
+    interleaved,
+    machine_line,
+    print_ratio_table,
+)
 
 from pdebench.datasets.fisher_kpp_solver import (
     DEFAULT_STEPS_PER_FRAME,
@@ -76,12 +79,13 @@ def bench_fisher(n: int, k: int) -> tuple[float, float, float]:
         return floor
 
     def make_step_floor(out):  # the generator's own steppers (sorted by form, as it runs them)
-        lab, work = out["labels"], []
+        lab, sol, work = out["labels"], out["solver"], []
         for s in range(0, n, 256):
             sl = slice(s, min(n, s + 256))
             order = np.argsort(lab["form"][sl], kind="stable")
-            stepper = FisherKPPStepper(64, 0.01, 1.0 / steps, lab["a"][sl][order],
-                                       lab["form"][sl][order], lab["beta"][sl][order])
+            stepper = FisherKPPStepper(sol["resolution"], sol["diffusivity"], sol["dt"],
+                                       lab["a"][sl][order], lab["form"][sl][order],
+                                       lab["beta"][sl][order])
             work.append((stepper, np.fft.rfft(out["x"][sl, 0][order].astype(np.float64))))
 
         def floor():
@@ -90,8 +94,8 @@ def bench_fisher(n: int, k: int) -> tuple[float, float, float]:
                     v = stepper.step(v)
         return floor
 
-    t_gen, t_fft, out = _interleaved(lambda: generate_fisher_kpp(n), make_fft_floor, k)
-    _, t_step, _ = _interleaved(lambda: out, make_step_floor, k)
+    t_gen, t_fft, out = interleaved(lambda: generate_fisher_kpp(n), make_fft_floor, k)
+    _, t_step, _ = interleaved(lambda: out, make_step_floor, k)
     return t_gen, t_fft, t_step
 
 
@@ -110,7 +114,7 @@ def bench_darcy_geometries(n: int, k: int) -> tuple[float, float]:
             systems.append((a.tocsc(), np.ones(cells.size)))
         return lambda: [_lu_solve(a, f) for a, f in systems]
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_darcy_geometries(n), make_floor, k)
+    t_gen, t_floor, _ = interleaved(lambda: generate_darcy_geometries(n), make_floor, k)
     return t_gen, t_floor
 
 
@@ -131,7 +135,7 @@ def bench_heated_plate(n: int, k: int) -> tuple[float, float, int]:
             systems.append((a.tocsc(), src.ravel()[cells]))
         return lambda: [_lu_solve(a, f) for a, f in systems]
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_heated_plate(res, holes=holes),
+    t_gen, t_floor, _ = interleaved(lambda: generate_heated_plate(res, holes=holes),
                                      make_floor, k)
     return t_gen, t_floor, n_gen
 
@@ -145,11 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     k = max(1, args.repeat)
     n = args.samples or 200
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"MT-DeepONet generators, best of {k}, CPUs available: {cpus}, "
-          f"load average at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
-    print(f"  {'generator':18s} {'samples':>7s} {'s/sample':>10s} {'floor s/sample':>15s} "
-          f"{'ratio':>6s}  floor")
+    print(machine_line("MT-DeepONet generators", k))
     rows = {}
     t_gen, t_fft, t_step = bench_fisher(n, k)
     rows["fisher_kpp"] = (n, t_gen, t_step, "the bare ETDRK4 steps (FisherKPPStepper.step), 400")
@@ -158,10 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     rows["darcy_geometries"] = (n, t_gen, t_floor, "SuperLU factorise + solve, 64^2 masked")
     t_gen, t_floor, m = bench_heated_plate(args.samples or 64, k)
     rows["heated_plate"] = (m, t_gen, t_floor, "SuperLU factorise + solve, 64x32x8 masked")
-    for name, (m, tg, tf, what) in rows.items():
-        print(f"  {name:18s} {m:7d} {tg / m:10.5f} {tf / m:15.5f} {tg / tf:6.2f}  {what}")
-    print(f"  (goal: ratio <= 2)  load average at end: {os.getloadavg()[0]:.2f}")
-    return {name: r[1] / r[2] for name, r in rows.items()}
+    return print_ratio_table(rows)
 
 
 if __name__ == "__main__":

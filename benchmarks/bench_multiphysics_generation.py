@@ -26,13 +26,16 @@ because the machine is shared.
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
-from _timing import interleaved as _interleaved  # benchmarks/ is on sys.path when run
+from _timing import (  # benchmarks/ is on sys.path when run
+    interleaved,
+    machine_line,
+    print_ratio_table,
+)
 
 from pdebench.datasets.electrothermal_mms import (
     ElectrothermalParams,
@@ -75,7 +78,7 @@ def bench_electrothermal(n: int, k: int) -> tuple[float, float]:
                 torch.set_num_threads(threads)
         return floor
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_electrothermal(n, RES), make_floor, k)
+    t_gen, t_floor, _ = interleaved(lambda: generate_electrothermal(n, RES), make_floor, k)
     return t_gen, t_floor
 
 
@@ -97,7 +100,7 @@ def bench_electro_osmotic(n: int, k: int) -> tuple[float, float]:
                 _lu(a_p).solve(b_p)
         return floor
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_electro_osmotic(n, RES), make_floor, k)
+    t_gen, t_floor, _ = interleaved(lambda: generate_electro_osmotic(n, RES), make_floor, k)
     return t_gen, t_floor
 
 
@@ -125,7 +128,7 @@ def bench_electro_thermal(n: int, k: int) -> tuple[float, float, float]:
                 lu_t.solve(src - b_t)
         return floor
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_electro_thermal(n, RES), make_floor, k)
+    t_gen, t_floor, _ = interleaved(lambda: generate_electro_thermal(n, RES), make_floor, k)
     return t_gen, t_floor, iters[0]
 
 
@@ -136,11 +139,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     k = max(1, args.repeat)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"Multiphysics generators at {RES}^2, best of {k}, CPUs available: {cpus}, "
-          f"load average at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
-    print(f"  {'generator':16s} {'samples':>7s} {'s/sample':>10s} {'floor s/sample':>15s} "
-          f"{'ratio':>6s}  floor")
+    print(machine_line(f"Multiphysics generators at {RES}^2", k))
     rows = {}
     n = args.samples or 100
     tg, tf = bench_electrothermal(n, k)
@@ -150,10 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     n = args.samples or 8
     tg, tf, it = bench_electro_thermal(n, k)
     rows["electro_thermal"] = (n, tg, tf, f"{it:.1f} Picard its x (complex splu + heat solve)")
-    for name, (m, tg, tf, what) in rows.items():
-        print(f"  {name:16s} {m:7d} {tg / m:10.5f} {tf / m:15.5f} {tg / tf:6.2f}  {what}")
-    print(f"  (goal: ratio <= 2)  load average at end: {os.getloadavg()[0]:.2f}")
-    return {name: r[1] / r[2] for name, r in rows.items()}
+    return print_ratio_table(rows)
 
 
 if __name__ == "__main__":

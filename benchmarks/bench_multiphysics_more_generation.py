@@ -29,13 +29,17 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from _timing import interleaved as _interleaved  # benchmarks/ is on sys.path when run
+from _timing import (  # benchmarks/ is on sys.path when run
+    interleaved,
+    machine_line,
+    print_ratio_table,
+)
 from omegaconf import OmegaConf
 
 import pdebench.datasets.mp_elder as el
@@ -83,7 +87,7 @@ def bench_mhd(n: int | None, k: int) -> tuple[int, float, float, str]:
                     direct_solve(a, b, (2, res, res))
         return floor
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_mhd(**p), make_floor, k)
+    t_gen, t_floor, _ = interleaved(lambda: generate_mhd(**p), make_floor, k)
     return n, t_gen, t_floor, f"SuperLU factorise + solve of the 2x{res}^2 block system"
 
 
@@ -112,7 +116,7 @@ def bench_acoustic(n: int | None, k: int) -> tuple[int, float, float, str]:
                     direct_solve(a, b, (m,))
         return floor
 
-    t_gen, t_floor, _ = _interleaved(lambda: generate_acoustic(**p), make_floor, k)
+    t_gen, t_floor, _ = interleaved(lambda: generate_acoustic(**p), make_floor, k)
     return n, t_gen, t_floor, "complex SuperLU factorise + solve (direct_solve)"
 
 
@@ -131,11 +135,8 @@ def bench_natural_convection(n: int | None, k: int) -> tuple[int, float, float, 
 
     def gen():
         runs.clear()
-        nc.solve_steady = counting
-        try:
+        with patch.object(nc, "solve_steady", counting):
             return nc.generate_natural_convection(**p)
-        finally:
-            nc.solve_steady = orig
 
     def make_floor(_):
         h = 1.0 / (p["resolution"] - 1)
@@ -148,7 +149,7 @@ def bench_natural_convection(n: int | None, k: int) -> tuple[int, float, float, 
                     spla.splu(a, permc_spec=nc.PERMC).solve(rhs)
         return floor
 
-    t_gen, t_floor, _ = _interleaved(gen, make_floor, k)
+    t_gen, t_floor, _ = interleaved(gen, make_floor, k)
     mean_its = np.mean([r[2] for r in runs])
     what = f"{mean_its:.1f} pseudo-time its x SuperLU of the 3x{p['resolution']}^2 system"
     return n, t_gen, t_floor, what
@@ -169,11 +170,8 @@ def bench_elder(n: int | None, k: int) -> tuple[int, float, float, str]:
 
     def gen():
         runs.clear()
-        el.run_elder = counting
-        try:
+        with patch.object(el, "run_elder", counting):
             return el.generate_elder(**p)
-        finally:
-            el.run_elder = orig
 
     def make_floor(_):
         ny = p["resolution"]
@@ -194,7 +192,7 @@ def bench_elder(n: int | None, k: int) -> tuple[int, float, float, str]:
                     el.transport_rhs(c, uf, vf, h, mask)
         return floor
 
-    t_gen, t_floor, _ = _interleaved(gen, make_floor, k)
+    t_gen, t_floor, _ = interleaved(gen, make_floor, k)
     mean_steps = np.mean([r[2] for r in runs])
     return n, t_gen, t_floor, f"{mean_steps:.0f} steps x 2 x (Poisson solve + transport rhs)"
 
@@ -207,21 +205,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     k = max(1, args.repeat)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"Multiphysics generators at their conf/data defaults, best of {k}, CPUs available: "
-          f"{cpus}, load average at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
-    print(f"  {'generator':19s} {'samples':>7s} {'s/sample':>10s} {'floor s/sample':>15s} "
-          f"{'ratio':>6s}  floor")
+    print(machine_line("Multiphysics generators at their conf/data defaults", k))
     rows = {}
     for name, bench in (("mhd", bench_mhd), ("acoustic_structure", bench_acoustic),
                         ("natural_convection", bench_natural_convection),
                         ("elder", bench_elder)):
+        print(f"  timing {name} ...", flush=True)  # each takes a while
         rows[name] = bench(args.samples, k)
-        m, tg, tf, what = rows[name]
-        print(f"  {name:19s} {m:7d} {tg / m:10.5f} {tf / m:15.5f} {tg / tf:6.2f}  {what}",
-              flush=True)
-    print(f"  (goal: ratio <= 2)  load average at end: {os.getloadavg()[0]:.2f}")
-    return {name: r[1] / r[2] for name, r in rows.items()}
+    return print_ratio_table(rows)
 
 
 if __name__ == "__main__":

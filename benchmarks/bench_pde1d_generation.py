@@ -16,10 +16,10 @@ and of its floor, and their ratio (goal <= 2):
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
-from _timing import interleaved  # benchmarks/ is on sys.path when run
+from _timing import cpus as available_cpus  # benchmarks/ is on sys.path when run
+from _timing import interleaved
 
 from pdebench.datasets.advection_solver import generate_advection
 from pdebench.datasets.burgers_solver import _CHUNK, generate_burgers
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs, best kept (default 3)")
     args = parser.parse_args(argv)
     n, res, frames, k = args.n, args.resolution, args.frames, max(1, args.repeat)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = available_cpus()
     print(f"1D generation, {res} points, {frames} frames on [0, 2], {n} trajectories, best of {k}, "
           f"CPUs available: {cpus}")
 

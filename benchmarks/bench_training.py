@@ -46,6 +46,7 @@ from pathlib import Path
 import lightning as L
 import neuralop
 import torch
+from _timing import cpus as available_cpus  # benchmarks/ is on sys.path when run
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback
 from neuralop.data.transforms.data_processors import DataProcessor
@@ -354,7 +355,7 @@ def _measure_and_report(args: argparse.Namespace, bench: Bench) -> dict[str, flo
     n_params = sum(p.numel() for p in bench.init)
     res = "x".join(str(r) for r in meta.resolution)
     sizes = bench.datamodule.split_sizes
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = available_cpus()
     loadavg = os.getloadavg() if hasattr(os, "getloadavg") else None
     load = " ".join(f"{v:.2f}" for v in loadavg) if loadavg else "n/a"
     opt = cfg.system.optimizer
