@@ -42,9 +42,9 @@ def default_data_dir() -> Path:
     """``paths.data_dir`` of the default config: ``$PDEBENCH_DATA`` or the user's cache folder."""
     import os
 
-    import platformdirs
+    from pdebench.config import _cache_dir
 
-    return Path(os.environ.get("PDEBENCH_DATA") or platformdirs.user_cache_dir("pdebench"))
+    return Path(os.environ.get("PDEBENCH_DATA") or _cache_dir())
 
 
 def cache_groups(root: Path) -> dict[str, list[Path]]:

@@ -55,11 +55,11 @@ Reader = Callable[[int], bytes]
 
 
 def default_cache_dir() -> Path:
-    """``<PDEBENCH_DATA or platformdirs.user_cache_dir("pdebench")>/converted``."""
-    import platformdirs
+    """``<PDEBENCH_DATA or the user cache folder>/converted`` (``paths.data_dir`` of the default
+    config, :func:`pdebench.data.cache.default_data_dir`)."""
+    from pdebench.data.cache import default_data_dir
 
-    root = os.environ.get("PDEBENCH_DATA") or platformdirs.user_cache_dir("pdebench")
-    return Path(root) / "converted"
+    return default_data_dir() / "converted"
 
 
 class LazyView:
