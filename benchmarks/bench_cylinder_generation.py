@@ -36,8 +36,8 @@ import numpy as np
 import scipy.fft as sfft
 from _timing import machine_line  # benchmarks/ is on sys.path when run
 
-import pdebench.datasets.cylinder_flow as cf
-from pdebench.datasets.cylinder_solver import simulate
+import pdebench.datasets.realpdebench.cylinder as cf
+from pdebench.datasets.realpdebench.cylinder_solver import simulate
 
 SHAPE = (64, 128)
 

@@ -221,7 +221,7 @@ def _formats_child(kind: str, path: str, cache_dir: str) -> None:
     """Runs in a fresh process: build the source (converting if needed), one shuffled pass."""
     from torch.utils.data import DataLoader
 
-    from pdebench.datasets.mtdeeponet_files import MTDeepONetDarcyMat, MTDeepONetFisherNpz
+    from pdebench.datasets.mtdeeponet.files import MTDeepONetDarcyMat, MTDeepONetFisherNpz
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()

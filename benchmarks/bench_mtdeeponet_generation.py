@@ -13,7 +13,7 @@ Generators (``conf/data/<name>.yaml`` defaults) and their floors:
   reaction cost about as much as the FFTs themselves, so (2) bounds the ratio near 2 from below
   even for a generator with no overhead at all; (1) measures the generator's overhead.
 - ``darcy_geometries`` (``generate_darcy_geometries``, default 1000 samples at 64^2): floor = the
-  SuperLU factorise + solve of each sample's matrix (:func:`pdebench.datasets.masked_fv.assemble`
+  SuperLU factorise + solve of each sample's matrix (:func:`pdebench.datasets.numerics.masked_fv.assemble`
   run beforehand, same options as :func:`masked_fv.solve`).
 - ``heated_plate`` (``generate_heated_plate``, fixed 64 geometries at 64 x 32 x 8): floor = the
   factorise + solve of each geometry's matrix, assembled beforehand.
@@ -36,17 +36,17 @@ from _timing import (  # benchmarks/ is on sys.path when run
     print_ratio_table,
 )
 
-from pdebench.datasets.fisher_kpp_solver import (
+from pdebench.datasets.mtdeeponet.fisher_kpp_solver import (
     DEFAULT_STEPS_PER_FRAME,
     FisherKPPStepper,
     generate_fisher_kpp,
 )
-from pdebench.datasets.geometry_darcy_solver import (
+from pdebench.datasets.mtdeeponet.darcy_geometries_solver import (
     generate_darcy_geometries,
     geometry_mask,
     sample_spherical_grf,
 )
-from pdebench.datasets.heated_plate_solver import (
+from pdebench.datasets.mtdeeponet.heated_plate_solver import (
     BOX_BC,
     _spacing,
     generate_heated_plate,
@@ -54,7 +54,7 @@ from pdebench.datasets.heated_plate_solver import (
     plate_mask,
     plate_source,
 )
-from pdebench.datasets.masked_fv import assemble
+from pdebench.datasets.numerics.masked_fv import assemble
 
 
 def _lu_solve(a, f):

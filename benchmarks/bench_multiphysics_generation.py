@@ -37,20 +37,20 @@ from _timing import (  # benchmarks/ is on sys.path when run
     print_ratio_table,
 )
 
-from pdebench.datasets.electrothermal_mms import (
+from pdebench.datasets.lstm_pinn.electrothermal_solver import (
     ElectrothermalParams,
     _evaluate,
     generate_electrothermal,
     sample_parameters,
 )
-from pdebench.datasets.mp_electro_osmotic import _bcs as eo_bcs
-from pdebench.datasets.mp_electro_osmotic import generate_electro_osmotic
-from pdebench.datasets.mp_electro_thermal import (
+from pdebench.datasets.multiphysics_bench.e_flow_solver import _bcs as eo_bcs
+from pdebench.datasets.multiphysics_bench.e_flow_solver import generate_electro_osmotic
+from pdebench.datasets.multiphysics_bench.te_heat_solver import (
     _heat_bcs,
     generate_electro_thermal,
     helmholtz_bcs,
 )
-from pdebench.datasets.multiphysics_solvers import assemble_fv
+from pdebench.datasets.numerics.finite_volume import assemble_fv
 
 RES = 64
 GAMMA = 5.0  # Arrhenius exponent, the generator's default
@@ -145,10 +145,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     tg, tf = bench_electrothermal(n, k)
     rows["electrothermal"] = (n, tg, tf, "closed-form fields + autograd sources")
     tg, tf = bench_electro_osmotic(n, k)
-    rows["electro_osmotic"] = (n, tg, tf, "2 x SuperLU factorise + solve")
+    rows["e_flow"] = (n, tg, tf, "2 x SuperLU factorise + solve")
     n = args.samples or 8
     tg, tf, it = bench_electro_thermal(n, k)
-    rows["electro_thermal"] = (n, tg, tf, f"{it:.1f} Picard its x (complex splu + heat solve)")
+    rows["te_heat"] = (n, tg, tf, f"{it:.1f} Picard its x (complex splu + heat solve)")
     return print_ratio_table(rows)
 
 

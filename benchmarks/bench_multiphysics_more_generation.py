@@ -42,18 +42,18 @@ from _timing import (  # benchmarks/ is on sys.path when run
 )
 from omegaconf import OmegaConf
 
-import pdebench.datasets.mp_elder as el
-import pdebench.datasets.mp_natural_convection as nc
-from pdebench.datasets.mp_acoustic import (
+import pdebench.datasets.multiphysics_bench.elder_solver as el
+import pdebench.datasets.multiphysics_bench.ns_heat_solver as nc
+from pdebench.datasets.multiphysics_bench.va_solver import (
     INV_RHO_SOLID,
     direct_solve,
     generate_acoustic,
     sample_media,
     single_threaded_blas,
 )
-from pdebench.datasets.mp_electro_thermal import helmholtz_bcs
-from pdebench.datasets.mp_mhd import _laplacian, d_y, forcing_maps, generate_mhd
-from pdebench.datasets.multiphysics_solvers import assemble_fv
+from pdebench.datasets.multiphysics_bench.te_heat_solver import helmholtz_bcs
+from pdebench.datasets.multiphysics_bench.mhd_solver import _laplacian, d_y, forcing_maps, generate_mhd
+from pdebench.datasets.numerics.finite_volume import assemble_fv
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "data"
 FRACTION = 10  # default run: 1/FRACTION of each config's n_samples
@@ -92,7 +92,7 @@ def bench_mhd(n: int | None, k: int) -> tuple[int, float, float, str]:
 
 
 def bench_acoustic(n: int | None, k: int) -> tuple[int, float, float, str]:
-    p = _config("acoustic_structure", generate_acoustic)
+    p = _config("va", generate_acoustic)
     n = n or max(1, p["n_samples"] // FRACTION)
     p["n_samples"] = n
     generate_acoustic(**{**p, "n_samples": 2})  # warm-up
@@ -121,7 +121,7 @@ def bench_acoustic(n: int | None, k: int) -> tuple[int, float, float, str]:
 
 
 def bench_natural_convection(n: int | None, k: int) -> tuple[int, float, float, str]:
-    p = _config("natural_convection", nc.generate_natural_convection)
+    p = _config("ns_heat", nc.generate_natural_convection)
     n = n or max(1, p["n_samples"] // FRACTION)
     p["n_samples"] = n
     nc.generate_natural_convection(**{**p, "n_samples": 1, "resolution": 16})  # warm-up
@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     k = max(1, args.repeat)
     print(machine_line("Multiphysics generators at their conf/data defaults", k))
     rows = {}
-    for name, bench in (("mhd", bench_mhd), ("acoustic_structure", bench_acoustic),
-                        ("natural_convection", bench_natural_convection),
+    for name, bench in (("mhd", bench_mhd), ("va", bench_acoustic),
+                        ("ns_heat", bench_natural_convection),
                         ("elder", bench_elder)):
         print(f"  timing {name} ...", flush=True)  # each takes a while
         rows[name] = bench(args.samples, k)

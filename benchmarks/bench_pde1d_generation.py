@@ -21,8 +21,8 @@ import numpy as np
 from _timing import cpus as available_cpus  # benchmarks/ is on sys.path when run
 from _timing import interleaved
 
-from pdebench.datasets.advection_solver import generate_advection
-from pdebench.datasets.burgers_solver import _CHUNK, generate_burgers
+from pdebench.datasets.pdebench_suite.advection_solver import generate_advection
+from pdebench.datasets.pdebench_suite.burgers_solver import _CHUNK, generate_burgers
 
 
 def _line(name: str, n: int, seconds: float) -> str:

@@ -22,8 +22,8 @@ import numpy as np
 import scipy.fft as sfft
 from _timing import cpus as available_cpus  # benchmarks/ is on sys.path when run
 
-from pdebench.datasets.diffusion_reaction_solver import generate_diffusion_reaction
-from pdebench.datasets.navier_stokes_solver import generate_navier_stokes
+from pdebench.datasets.pdebench_suite.diffusion_reaction_solver import generate_diffusion_reaction
+from pdebench.datasets.pdebench_suite.navier_stokes_solver import generate_navier_stokes
 
 
 def _best(fn, k: int) -> tuple[float, object]:

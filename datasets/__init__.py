@@ -1,45 +1,35 @@
-"""Dataset adapters and generators. Registered through the entry point ``builtin_datasets``."""
+"""Datasets: one subpackage per suite a problem comes from. Registered through the entry point
+``builtin_datasets`` (the mechanism a plugin uses).
+
+Each suite folder holds its generators (``<problem>_solver.py``: numerics that import nothing
+from the harness but the shared equation code of :mod:`pdebench.physics`), the harness-facing
+sources the configs name (``sources.py`` or ``<problem>.py``), and the readers of that suite's
+published files (``files.py``). What generators share lives in :mod:`.numerics`; the generic
+plumbing of file formats in :mod:`pdebench.data`.
+"""
 
 from __future__ import annotations
 
-from pdebench.registry import PluginAPI
+from typing import Any
+
+#: Suites, in the order ``pdebench list datasets`` shows their members.
+SUITES = ("pdebench_suite", "the_well", "mtdeeponet", "multiphysics_bench", "lstm_pinn",
+          "realpdebench")
+
+#: Names earlier releases used -> the current name (the publication's own problem name).
+RENAMED = {
+    "electro_thermal": "te_heat",
+    "natural_convection": "ns_heat",
+    "electro_osmotic": "e_flow",
+    "acoustic_structure": "va",
+}
 
 
-def register(api: PluginAPI) -> None:
-    """Register the built-in datasets (their configs are ``conf/data/<name>.yaml``)."""
-    from pdebench.datasets.darcy import DarcySource
-    from pdebench.datasets.pdebench_files import PDEBenchDarcyFile, PDEBenchTrajectoryFile
+def register(api: Any) -> None:
+    """Register every suite's datasets, and the renamed names (which fail naming the new one)."""
+    from importlib import import_module
 
-    api.register_dataset("darcy", DarcySource,
-                         "Darcy flow -div(a grad u) = beta on (0,1)^2, generated (PDEBench A.1)")
-    api.register_dataset("pdebench_darcy", PDEBenchDarcyFile,
-                         "PDEBench's published 2D_DarcyFlow_beta*.hdf5 file (data.path=...)")
-    from pdebench.datasets import pdebench_family as fam
-
-    for cls, desc in (
-        (fam.AdvectionSource, "1D advection, periodic, exact solution (PDEBench A.2), generated"),
-        (fam.BurgersSource, "1D Burgers, periodic, pseudo-spectral ETDRK4 (PDEBench A.3), generated"),
-        (fam.DiffusionReactionSource,
-         "2D FitzHugh-Nagumo diffusion-reaction, no-flux (PDEBench A.4), generated"),
-        (fam.NavierStokesSource,
-         "2D incompressible Navier-Stokes, vorticity, forced, periodic (FNO/PDEBench A.5)"),
-    ):
-        api.register_dataset(cls.name, cls, desc)
-    from pdebench.datasets import (
-        cylinder_flow,
-        mtdeeponet,
-        mtdeeponet_files,
-        multiphysics,
-        multiphysics_files,
-        multiphysics_more,
-        multiphysics_reduced,
-        realpdebench_files,
-        the_well,
-    )
-
-    for module in (mtdeeponet, multiphysics, multiphysics_more, multiphysics_reduced, cylinder_flow, the_well, realpdebench_files,
-                   multiphysics_files, mtdeeponet_files):
-        module.register(api)
-    api.register_dataset("pdebench_file", PDEBenchTrajectoryFile,
-                         "a published time-dependent PDEBench file, single-file or multi-group "
-                         "(data.path=...), as one-step windows")
+    for suite in SUITES:
+        import_module(f"pdebench.datasets.{suite}").register(api)
+    for old, new in RENAMED.items():
+        api.rename_dataset(old, new)

@@ -2,13 +2,16 @@
 
 Everything the harness can build is registered here under an explicit lower-snake-case name that
 equals its config file name (``model/fno.yaml`` <-> ``"fno"``). Duplicates are refused, unknown
-names fail with the list of known ones.
+names fail with the list of known ones, and a renamed entry fails naming its new name.
+
+This module imports nothing from the rest of the package: the core's own equations, metrics and
+systems register through the same entry points as the zoo and any plugin.
 
 Plugins
 -------
 A package adds entries by declaring an entry point in the group ``pdebench.plugins`` whose object
-is a callable ``register(api: PluginAPI) -> None``. The built-in zoo uses the same mechanism
-(see ``pyproject.toml``). A plugin that fails to load is reported by name with its error and the
+is a callable ``register(api: PluginAPI) -> None``. The built-in equations, metrics, systems,
+models and datasets use the same mechanism (see ``pyproject.toml``). A plugin that fails to load is reported by name with its error and the
 rest keeps working; set ``PDEBENCH_STRICT_PLUGINS=1`` to make such a failure fatal.
 
 A plugin entry may carry a ``config`` mapping: it becomes the Hydra config node
@@ -29,7 +32,7 @@ from typing import Any
 
 ENTRY_POINT_GROUP = "pdebench.plugins"
 #: registry kind -> Hydra config group of its nodes
-CONFIG_GROUPS = {"model": "model", "dataset": "data", "system": "system", "metric": "metrics"}
+CONFIG_GROUPS = {"model": "model", "dataset": "data", "system": "system"}
 STRICT_ENV = "PDEBENCH_STRICT_PLUGINS"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(/[a-z0-9_]+)*$")
 
@@ -56,7 +59,7 @@ class Entry:
     Attributes
     ----------
     kind : str
-        ``"model"``, ``"dataset"``, ``"metric"`` or ``"system"``.
+        ``"model"``, ``"dataset"``, ``"metric"``, ``"system"`` or ``"equation"``.
     name : str
         Registry name, equal to the config name.
     target : Callable
@@ -86,6 +89,14 @@ class Registry:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
+        self._renamed: dict[str, str] = {}
+
+    def rename(self, old: str, new: str) -> None:
+        """Make ``old`` (a name earlier releases used) fail with a message naming ``new``."""
+        if old in self._entries:
+            raise RegistryError(f"{self.kind} {old!r} is registered; it cannot also be a renamed "
+                                "name")
+        self._renamed[old] = new
 
     def add(self, entry: Entry) -> Entry:
         if not _NAME_RE.match(entry.name):
@@ -107,10 +118,23 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self._entries)) or "(none)"
-            raise UnknownNameError(
-                f"unknown {self.kind} {name!r}. Known {self.kind}s: {known}"
-            ) from None
+            raise UnknownNameError(self.unknown_message(name)) from None
+
+    def renamed(self, name: str) -> str | None:
+        """The current name of a renamed entry, else ``None``."""
+        load_plugins()
+        return self._renamed.get(name)
+
+    def unknown_message(self, name: str) -> str:
+        """Why ``name`` cannot be used: renamed (naming the new name) or unknown (listing the
+        known names)."""
+        load_plugins()
+        if name in self._renamed:
+            new = self._renamed[name]
+            return (f"{self.kind} {name!r} was renamed to {new!r} (the publication's own name); "
+                    f"use {new!r}")
+        known = ", ".join(sorted(self._entries)) or "(none)"
+        return f"unknown {self.kind} {name!r}. Known {self.kind}s: {known}"
 
     def names(self) -> list[str]:
         load_plugins()
@@ -135,11 +159,13 @@ MODELS = Registry("model")
 DATASETS = Registry("dataset")
 METRICS = Registry("metric")
 SYSTEMS = Registry("system")
+EQUATIONS = Registry("equation")
 REGISTRIES: dict[str, Registry] = {
     "models": MODELS,
     "datasets": DATASETS,
-    "metrics": METRICS,
     "systems": SYSTEMS,
+    "metrics": METRICS,
+    "equations": EQUATIONS,
 }
 
 
@@ -174,8 +200,19 @@ class PluginAPI:
 
     def register_system(self, name: str, target: Callable[..., Any], description: str = "", *,
                         config: Mapping[str, Any] | None = None, **extra: Any) -> Entry:
-        """Register a LightningModule class for a training paradigm."""
+        """Register a training paradigm: a subclass of :class:`pdebench.systems.base.System`."""
         return self._add(SYSTEMS, name, target, description, config, extra)
+
+    def register_equation(self, name: str, equation: Any, description: str = "") -> Entry:
+        """Register an equation (a :class:`pdebench.physics.equations.Equation`) under the name
+        ``DatasetMeta.pde`` carries. Its physics metrics then apply to every dataset naming it."""
+        return self._add(EQUATIONS, name, equation, description or getattr(equation,
+                                                                          "description", ""),
+                         None, {})
+
+    def rename_dataset(self, old: str, new: str) -> None:
+        """``data=<old>`` (a name earlier releases used) fails with a message naming ``new``."""
+        DATASETS.rename(old, new)
 
 
 def _store_config(kind: str, name: str, config: Mapping[str, Any]) -> None:
@@ -199,15 +236,6 @@ _LOADING = False
 FAILURES: list[PluginFailure] = []
 
 
-def _core_register(api: PluginAPI) -> None:
-    # Systems and metrics are part of the core, not of any zoo.
-    from pdebench.metrics import register as register_metrics
-    from pdebench.systems import register as register_systems
-
-    register_metrics(api)
-    register_systems(api)
-
-
 def load_plugins(*, strict: bool | None = None) -> list[PluginFailure]:
     """Load every ``pdebench.plugins`` entry point once; return the failures.
 
@@ -223,8 +251,8 @@ def load_plugins(*, strict: bool | None = None) -> list[PluginFailure]:
     if strict is None:
         strict = os.environ.get(STRICT_ENV, "").lower() in {"1", "true", "yes"}
     try:
-        _core_register(PluginAPI("pdebench.core"))
-        # built-in zoo first, so a plugin reusing a built-in name is the one refused
+        # built-ins first (equations before the metrics and datasets that name them), so a
+        # plugin reusing a built-in name is the one refused
         eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
                      key=lambda ep: (not ep.name.startswith("builtin_"), ep.name))
         seen: set[str] = set()
@@ -260,5 +288,6 @@ def reset_for_tests() -> None:
     global _LOADED
     for reg in REGISTRIES.values():
         reg._entries.clear()
+        reg._renamed.clear()
     FAILURES.clear()
     _LOADED = False

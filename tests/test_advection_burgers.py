@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-import pdebench.datasets.advection_solver as adv
-import pdebench.datasets.burgers_solver as bs
-from pdebench.datasets.advection_solver import (
+import pdebench.datasets.pdebench_suite.advection_solver as adv
+import pdebench.datasets.pdebench_suite.burgers_solver as bs
+from pdebench.datasets.pdebench_suite.advection_solver import (
     cell_centres_1d,
     generate_advection,
     sample_sine_sums,
 )
-from pdebench.datasets.burgers_solver import SpectralBurgers, generate_burgers
+from pdebench.datasets.pdebench_suite.burgers_solver import SpectralBurgers, generate_burgers
 from pdebench.physics.advection import advection_residual, central_time_derivative
 from pdebench.physics.burgers import burgers_residual
 from pdebench.physics.derivatives import Autograd, FiniteDifference

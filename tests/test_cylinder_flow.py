@@ -9,9 +9,19 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.datasets import cylinder_flow as cf
-from pdebench.datasets.cylinder_solver import CylinderSolver, SpectralDerivatives, simulate
-from pdebench.datasets.measurement_model import MeasurementModel, blur, draw, measure, resample
+from pdebench.datasets.realpdebench import cylinder as cf
+from pdebench.datasets.realpdebench.cylinder_solver import (
+    CylinderSolver,
+    SpectralDerivatives,
+    simulate,
+)
+from pdebench.datasets.realpdebench.measurement_model import (
+    MeasurementModel,
+    blur,
+    draw,
+    measure,
+    resample,
+)
 from pdebench.physics.derivatives import FiniteDifference
 from pdebench.physics.incompressible import divergence, momentum_residual, vorticity_residual
 

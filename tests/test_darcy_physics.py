@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from pdebench.data.meta import DatasetMeta
-from pdebench.datasets.darcy_solver import (
+from pdebench.datasets.pdebench_suite.darcy_solver import (
     COEFFICIENT_LAWS,
     DarcyDiscretisation,
     assemble_darcy_matrix,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pdebench.data.store import read_store_info
-from pdebench.datasets import darcy as darcy_module
-from pdebench.datasets.darcy import DarcySource
+from pdebench.datasets.pdebench_suite import sources as darcy_module
+from pdebench.datasets.pdebench_suite.sources import DarcySource
 
 
 def test_generates_once_and_reuses_the_cache(tmp_path, monkeypatch):
@@ -69,9 +69,9 @@ def test_corrupt_cache_entry_is_regenerated(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"beta": -1.0}, "data.beta must be a positive number"),
-    ({"resolution": 4}, "data.resolution must be >= 8"),
-    ({"n_samples": 0}, "data.n_samples must be >= 1"),
+    ({"beta": -1.0}, "data.beta must be a finite number > 0"),
+    ({"resolution": 4}, "data.resolution must be an int >= 8"),
+    ({"n_samples": 0}, "data.n_samples must be an int >= 1"),
     ({"coefficient": "gauss"}, "valid: pdebench, grf"),
 ])
 def test_invalid_parameters_fail_before_any_work(tmp_path, kwargs, message):

@@ -15,7 +15,7 @@ from pdebench.data.meta import DatasetMeta
 from pdebench.data.normalize import ChannelNormalizer, fit_channel_stats
 from pdebench.data.splits import make_splits, split_counts
 from pdebench.data.store import DataFileError, read_store_info, write_store
-from pdebench.datasets.pdebench_files import PDEBenchDarcyFile
+from pdebench.datasets.pdebench_suite.files import PDEBenchDarcyFile
 
 from conftest import write_pdebench_darcy
 

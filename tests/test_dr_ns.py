@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.datasets.diffusion_reaction_solver import (
+from pdebench.datasets.pdebench_suite.diffusion_reaction_solver import (
     cell_centres,
     generate_diffusion_reaction,
     solve_diffusion_reaction,
 )
-from pdebench.datasets.navier_stokes_solver import (
+from pdebench.datasets.pdebench_suite.navier_stokes_solver import (
     SpectralGrid,
     generate_navier_stokes,
     sample_vorticity_grf,

@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.datasets import fisher_kpp_solver as fks
-from pdebench.datasets import geometry_darcy_solver as gds
-from pdebench.datasets import heated_plate_solver as hps
-from pdebench.datasets.masked_fv import assemble, check_connected, solve
-from pdebench.datasets.mtdeeponet import (
+from pdebench.datasets.mtdeeponet import darcy_geometries_solver as gds
+from pdebench.datasets.mtdeeponet import fisher_kpp_solver as fks
+from pdebench.datasets.mtdeeponet import heated_plate_solver as hps
+from pdebench.datasets.mtdeeponet.sources import (
     DarcyGeometriesSource,
     FisherKPPSource,
     HeatedPlateSource,
     sample_labels,
 )
+from pdebench.datasets.numerics.masked_fv import assemble, check_connected, solve
 from pdebench.physics.derivatives import FiniteDifference
 from pdebench.physics.fisher_kpp import (
     branch_coefficients,

@@ -9,20 +9,21 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from pdebench.datasets.electrothermal_mms import (
+from pdebench.datasets.lstm_pinn.electrothermal import ElectrothermalSource
+from pdebench.datasets.lstm_pinn.electrothermal_solver import (
     _evaluate,
     generate_electrothermal,
     sample_parameters,
     self_check,
 )
-from pdebench.datasets.mp_electro_osmotic import generate_electro_osmotic
-from pdebench.datasets.mp_electro_thermal import generate_electro_thermal, picard_solve
-from pdebench.datasets.multiphysics import (
-    ElectroOsmoticSource,
-    ElectroThermalSource,
-    ElectrothermalSource,
+from pdebench.datasets.multiphysics_bench.e_flow import EFlowSource as ElectroOsmoticSource
+from pdebench.datasets.multiphysics_bench.e_flow_solver import generate_electro_osmotic
+from pdebench.datasets.multiphysics_bench.te_heat import TEHeatSource as ElectroThermalSource
+from pdebench.datasets.multiphysics_bench.te_heat_solver import (
+    generate_electro_thermal,
+    picard_solve,
 )
-from pdebench.datasets.multiphysics_solvers import WallBC, assemble_fv, cell_centres, solve_fv
+from pdebench.datasets.numerics.finite_volume import WallBC, assemble_fv, cell_centres, solve_fv
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.electrothermal import ElectrothermalParams, electrothermal_residual
 from pdebench.physics.multiphysics import conduction_residual, helmholtz_residual

@@ -8,20 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.datasets.mp_elder import (
+from pdebench.datasets.multiphysics_bench.elder import ElderSource
+from pdebench.datasets.multiphysics_bench.elder_solver import (
     StreamSolver,
     face_velocities,
     generate_elder,
     run_elder,
     transport_rhs,
 )
-from pdebench.datasets.mp_natural_convection import (
+from pdebench.datasets.multiphysics_bench.ns_heat import NSHeatSource as NaturalConvectionSource
+from pdebench.datasets.multiphysics_bench.ns_heat_solver import (
     disc_source,
     generate_natural_convection,
     solve_linear,
     solve_steady,
 )
-from pdebench.datasets.multiphysics_more import ElderSource, NaturalConvectionSource
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.porous_convection import advection_diffusion_residual, stream_velocity
 

@@ -8,16 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.datasets.mp_acoustic import generate_acoustic, single_threaded_blas, solve_acoustic
-from pdebench.datasets.mp_mhd import (
+from pdebench.datasets.multiphysics_bench.mhd import MhdSource
+from pdebench.datasets.multiphysics_bench.mhd_solver import (
     cell_centres_duct,
     d_y,
     generate_mhd,
     hartmann_profile,
     solve_hartmann,
 )
-from pdebench.datasets.multiphysics_reduced import AcousticStructureSource, MhdSource
-from pdebench.datasets.multiphysics_solvers import WallBC, assemble_fv, cell_centres
+from pdebench.datasets.multiphysics_bench.va import VASource as AcousticStructureSource
+from pdebench.datasets.multiphysics_bench.va_solver import (
+    generate_acoustic,
+    single_threaded_blas,
+    solve_acoustic,
+)
+from pdebench.datasets.numerics.finite_volume import WallBC, assemble_fv, cell_centres
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.mhd_acoustic import acoustic_residual, hartmann_residuals
 

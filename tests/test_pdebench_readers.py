@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pdebench.data.store import DataFileError
-from pdebench.datasets.pdebench_files import PDEBenchTrajectoryFile
+from pdebench.datasets.pdebench_suite.files import PDEBenchTrajectoryFile
 
 
 def single_1d(path, n=4, T=6, X=16, t_extra=True):

@@ -10,8 +10,8 @@ import torch
 
 from pdebench.data.lazyfiles import MappedArray
 from pdebench.data.store import DataFileError
-from pdebench.datasets.mtdeeponet_files import MTDeepONetDarcyMat, MTDeepONetFisherNpz
-from pdebench.datasets.multiphysics_files import (
+from pdebench.datasets.mtdeeponet.files import MTDeepONetDarcyMat, MTDeepONetFisherNpz
+from pdebench.datasets.multiphysics_bench.files import (
     MultiphysicsMatDir,
     MultiphysicsNpyDir,
     MultiphysicsPtFile,
@@ -64,7 +64,7 @@ def test_pt_dict_meta_values_and_lazy(tmp_path):
 
 
 def test_pt_mapping_is_renewed_so_resident_memory_stays_bounded(tmp_path, monkeypatch):
-    from pdebench.datasets import multiphysics_files as mf
+    from pdebench.datasets.multiphysics_bench import files as mf
 
     loads = []
     real = mf._load_pt

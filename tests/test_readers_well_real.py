@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from pdebench.data.store import DataFileError
-from pdebench.datasets.realpdebench_files import RealPDEBenchFiles, parse_sim_id
-from pdebench.datasets.the_well import TheWellFile
+from pdebench.datasets.realpdebench.files import RealPDEBenchFiles, parse_sim_id
+from pdebench.datasets.the_well.files import TheWellFile
 
 # --- The Well ----------------------------------------------------------------------------------
 

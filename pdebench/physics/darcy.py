@@ -33,7 +33,7 @@ def darcy_residual(u: Tensor, a: Tensor | float, beta: Tensor | float,
     Tensor
         The residual, shaped like ``u``, units ``[a][u] / L^2`` (those of ``beta``). With the
         finite-difference provider it is exactly ``A u - beta`` for the cell-centred five-point
-        finite-volume matrix ``A`` of :mod:`pdebench.datasets.darcy_solver`, so the generator's
+        finite-volume matrix ``A`` of :mod:`pdebench.datasets.pdebench_suite.darcy_solver`, so the generator's
         solutions have a residual at round-off level.
     """
     return -d.div_flux(a, u) - beta

@@ -55,7 +55,7 @@ def fitzhugh_nagumo_residual(u_t: Tensor, v_t: Tensor, u: Tensor, v: Tensor,
     (Tensor, Tensor)
         ``(r_u, r_v)``, each shaped like ``u``, units ``1 / T``. With the finite-difference
         provider and ``bc="neumann_zero"`` the Laplacian is exactly the one of
-        :mod:`pdebench.datasets.diffusion_reaction_solver`, so a generator solution leaves only its
+        :mod:`pdebench.datasets.pdebench_suite.diffusion_reaction_solver`, so a generator solution leaves only its
         time-discretisation error (and that of ``u_t``) in the residual.
     """
     ru, rv = fitzhugh_nagumo_reaction(u, v, k)

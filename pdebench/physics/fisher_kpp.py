@@ -128,7 +128,7 @@ def fisher_kpp_residual(u_t: Tensor, u: Tensor, diffusivity: Tensor | float, a: 
     -------
     Tensor
         Shaped like ``u``, units ``1 / T``. With ``FiniteDifference(bc="periodic")`` the Laplacian
-        is exactly the three-point one of :mod:`pdebench.datasets.fisher_kpp_solver`, so the
+        is exactly the three-point one of :mod:`pdebench.datasets.mtdeeponet.fisher_kpp_solver`, so the
         generator's solution leaves only its time error (and that of ``u_t``).
     """
     _check_1d(d, "fisher_kpp_residual")

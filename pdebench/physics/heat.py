@@ -13,7 +13,7 @@ Used by two MT-DeepONet problems (specs/PROBLEMS.md, B.2 and B.3):
 :class:`MaskedFiniteDifference` extends the grid provider
 :class:`~pdebench.physics.derivatives.FiniteDifference` to a domain made of the cells where a mask
 is true ("staircase" geometry). ``div_flux(c, u)`` is the cell-centred finite-volume operator of the
-generators (:mod:`pdebench.datasets.masked_fv`): a face between two domain cells carries the flux
+generators (:mod:`pdebench.datasets.numerics.masked_fv`): a face between two domain cells carries the flux
 ``c_f (u_R - u_L) / h`` with the harmonic mean ``c_f``; a face between a domain cell and an excluded
 cell carries the inner boundary condition (Dirichlet ``u = 0`` on the face: flux ``2 c_P (0 -
 u_P) / h`` from the cell's own coefficient and a ghost value ``-u_P``, as at the box walls; or no
@@ -135,7 +135,7 @@ def conduction_residual(temperature: Tensor, k: Tensor | float, q: Tensor | floa
     -------
     Tensor
         Shaped like ``T``, units of ``q``. With :class:`MaskedFiniteDifference` it is ``A T - q``
-        for the matrix ``A`` of :mod:`pdebench.datasets.masked_fv`: round-off on the generator's
+        for the matrix ``A`` of :mod:`pdebench.datasets.numerics.masked_fv`: round-off on the generator's
         solution.
     """
     r = -d.div_flux(k, temperature) - q

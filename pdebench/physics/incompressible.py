@@ -28,7 +28,7 @@ def _f(value: Tensor | float | None) -> Tensor | float:
 def divergence(u: Tensor, v: Tensor, d: DerivativeProvider) -> Tensor:
     """``u_x + v_y``, shaped like ``u`` (units ``U / D``).
 
-    With the solver's own provider (:class:`pdebench.datasets.cylinder_solver.SpectralDerivatives`)
+    With the solver's own provider (:class:`pdebench.datasets.realpdebench.cylinder_solver.SpectralDerivatives`)
     it is round-off for the solver's velocity; with ``FiniteDifference(bc="periodic")`` it is the
     second-order central difference (``O(h^2)`` truncation of a spectral field).
     """
