@@ -48,11 +48,13 @@ def close(a: torch.Tensor, b: torch.Tensor | float) -> bool:
 
 @st.composite
 def fields(draw: st.DrawFn, cls: type[Metric], d: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A random (pred, target) pair; fRMSE grids are large enough for every band."""
+    """A random (pred, target) pair; fRMSE grids are large enough for every band (1D: n >= 24,
+    2D/3D: min(n) >= 26)."""
     seed = draw(st.integers(0, 2**31 - 1))
     batch, chans, frames = draw(st.integers(2, 4)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
     if cls in FRMSE:
-        space = tuple(draw(st.integers(25, 27)) for _ in range(d)) if d < 3 else (25, 25, 26)
+        low = 24 if d == 1 else 26
+        space = tuple(draw(st.integers(low, 28)) for _ in range(d)) if d < 3 else (26, 26, 27)
     else:
         space = tuple(draw(st.integers(2, 6)) for _ in range(d))
     gen = torch.Generator().manual_seed(seed)
@@ -76,15 +78,15 @@ def test_factories_cover_the_names() -> None:
 
 @pytest.mark.parametrize("cls", ALL)
 def test_built_from_meta_gives_channels_by_frames(cls: type[Metric]) -> None:
-    meta = DatasetMeta(name="toy", spatial_dims=2, resolution=(26, 25), input_fields=("a",),
+    meta = DatasetMeta(name="toy", spatial_dims=2, resolution=(26, 27), input_fields=("a",),
                        output_fields=("u", "v"))
     metric = cls(meta)
-    target = torch.randn(3, 2, 26, 25, 4) + 2.0
+    target = torch.randn(3, 2, 26, 27, 4) + 2.0
     metric.update(target + 0.1 * torch.randn_like(target), target, inputs=torch.zeros(1))
     out = metric.compute()
     assert out.shape == (2, 4) and out.dtype == F64 and bool(torch.isfinite(out).all())
     with pytest.raises(ValueError, match="3 channels but 2 output fields"):
-        cls(meta).update(torch.zeros(1, 3, 26, 25, 1), torch.ones(1, 3, 26, 25, 1))
+        cls(meta).update(torch.zeros(1, 3, 26, 27, 1), torch.ones(1, 3, 26, 27, 1))
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -199,7 +201,7 @@ def test_hand_brmse_3d_face_multiplicity() -> None:
 
 @pytest.mark.parametrize("d", DIMS)
 def test_hand_frmse_constant_error_in_shell_zero(d: int) -> None:
-    space = (32,) if d == 1 else (26, 28) if d == 2 else (25, 26, 25)
+    space = (32,) if d == 1 else (26, 28) if d == 2 else (26, 27, 26)
     target = torch.randn(2, 1, *space, 1, dtype=F64)
     pred = target - 3.0  # F(D)_0 = -3 N, so E_0 = 3 and E_r = 0 for r > 0
     metric = PDEBenchFRMSELow(spatial_dims=d)
@@ -221,9 +223,9 @@ def _mode(space: tuple[int, ...], k: tuple[int, ...]) -> torch.Tensor:
     [
         ((32,), (2,), 2, PDEBenchFRMSELow, 4),
         ((32, 32), (3, 4), 5, PDEBenchFRMSEMid, 8),
-        ((32, 30), (12, 5), 13, PDEBenchFRMSEHigh, 3),  # r_max = 14: shells 12, 13, 14
-        ((26, 26, 25), (1, 2, 2), 3, PDEBenchFRMSELow, 4),
-        ((26, 26, 25), (6, 6, 7), 11, PDEBenchFRMSEMid, 8),
+        ((32, 30), (12, 5), 13, PDEBenchFRMSEHigh, 3),  # R = 30 // 2 = 15: shells 12, 13, 14
+        ((26, 26, 27), (1, 2, 2), 3, PDEBenchFRMSELow, 4),
+        ((26, 26, 27), (6, 6, 7), 11, PDEBenchFRMSEMid, 8),
     ],
 )
 def test_hand_frmse_single_mode(space, k, shell, band, n_band_shells) -> None:
@@ -243,15 +245,77 @@ def test_hand_frmse_single_mode(space, k, shell, band, n_band_shells) -> None:
         assert abs(float(metric.compute()) - expect) < 1e-10
 
 
-@pytest.mark.parametrize(("cls", "n"), [(PDEBenchFRMSEHigh, 24), (PDEBenchFRMSEMid, 8)])
-def test_frmse_band_empty_on_small_grid_raises(cls: type[Metric], n: int) -> None:
-    metric = cls(spatial_dims=2)
-    metric.update(torch.ones(1, 1, n, 40, 1), torch.zeros(1, 1, n, 40, 1))
-    with pytest.raises(ValueError, match=rf"band '(high|mid)'.*grid \({n}, 40\)"):
+def test_hand_frmse_1d_keeps_the_nyquist_bin() -> None:
+    # D = a (-1)^j on n = 32 points: all of it is rfft bin 16 (Nyquist), |F_16| = a n (no mirror
+    # to split with). Amplitudes 1 and 3: E_16 = sqrt((1 + 9) / 2) = sqrt(5); the high band is
+    # the mean over bins 12..16 (5 bins, as PDEBench's rfft keeps all n // 2 + 1 bins)
+    alt = torch.tensor([1.0, -1.0] * 16, dtype=F64)
+    pred = torch.stack([alt, 3.0 * alt]).view(2, 1, 32, 1)
+    target = torch.zeros_like(pred)
+    metric = PDEBenchFRMSEHigh(spatial_dims=1)
+    metric.update(pred, target)
+    errors = metric.shell_errors()[0, 0]
+    assert errors.shape == (17,)
+    assert abs(float(errors[16]) - math.sqrt(5.0)) < 1e-10
+    assert float(errors[:16].abs().max()) < 1e-10
+    assert abs(float(metric.compute()) - math.sqrt(5.0) / 5) < 1e-10
+    # 2D keeps 0 <= i < n // 2 only: the Nyquist row (16, 0) is in no shell
+    row = alt.view(32, 1).expand(32, 32)
+    pred2 = torch.stack([row, 3.0 * row]).view(2, 1, 32, 32, 1)
+    for cls in FRMSE:
+        assert float(value(cls, pred2, torch.zeros_like(pred2), 2).abs().max()) < 1e-10
+
+
+@pytest.mark.parametrize("d", DIMS)
+def test_hand_frmse_domain_lengths(d: int) -> None:
+    # PDEBench multiplies E_r by L_x (L_y, L_z): constant error 3 on [-1, 1]^d: E_0 = 3 * 2^d
+    space = (32,) if d == 1 else (26, 28) if d == 2 else (26, 27, 26)
+    target = torch.randn(2, 1, *space, 1, dtype=F64)
+    pred = target - 3.0
+
+    def meta(extent: tuple[tuple[float, float], ...]) -> DatasetMeta:
+        return DatasetMeta(name="toy", spatial_dims=d, resolution=space, input_fields=("a",),
+                           output_fields=("u",), extent=extent)
+
+    metric = PDEBenchFRMSELow(meta(((-1.0, 1.0),) * d))
+    assert metric.domain_lengths == (2.0,) * d
+    metric.update(pred, target)
+    assert close(metric.shell_errors()[0, 0, :1], 3.0 * 2**d)
+    assert close(metric.compute(), 3.0 * 2**d / 4)
+    # lengths 2, 0.5 (and 1): product 1, the unit-domain value; an empty extent means unit lengths
+    product_one = meta(((0.0, 2.0), (5.0, 5.5), (0.0, 1.0))[:d]) if d > 1 else meta(((0.0, 1.0),))
+    for m in (product_one, meta(())):
+        unit = PDEBenchFRMSELow(m)
+        unit.update(pred, target)
+        assert close(unit.compute(), 3.0 / 4)
+    with pytest.raises(ValueError, match="finite and positive"):
+        PDEBenchFRMSELow(meta(((0.0, 0.0),) + ((0.0, 1.0),) * (d - 1)))
+
+
+@pytest.mark.parametrize(
+    ("cls", "d", "n"),
+    # the first n where the band is empty below the threshold (1D: n // 2 + 1 bins; 2D/3D:
+    # min(n) // 2 shells, so an odd n = 2 r + 1 lacks shell r)
+    [(PDEBenchFRMSEHigh, 2, 25), (PDEBenchFRMSEMid, 2, 9), (PDEBenchFRMSEHigh, 1, 23),
+     (PDEBenchFRMSEMid, 1, 7)],
+)
+def test_frmse_band_empty_on_small_grid_raises(cls: type[Metric], d: int, n: int) -> None:
+    other = (40,) * (d - 1)
+
+    def meta(m: int) -> DatasetMeta:
+        return DatasetMeta(name="toy", spatial_dims=d, resolution=(m, *other),
+                           input_fields=("a",), output_fields=("u",))
+
+    metric = cls(spatial_dims=d)
+    metric.update(torch.ones(1, 1, n, *other, 1), torch.zeros(1, 1, n, *other, 1))
+    grid = rf"\({n}, 40\)" if d == 2 else rf"\({n},\)"
+    with pytest.raises(ValueError, match=rf"band '(high|mid)'.*grid {grid}.*needs.* >= {n + 1}"):
         metric.compute()
-    ok = cls(spatial_dims=2)  # one more point along the short axis is enough
-    ok.update(torch.ones(1, 1, n + 1, 40, 1), torch.zeros(1, 1, n + 1, 40, 1))
+    assert f">= {n + 1}" in cls.applicable(meta(n))
+    ok = cls(spatial_dims=d)  # one more point along the short axis is enough
+    ok.update(torch.ones(1, 1, n + 1, *other, 1), torch.zeros(1, 1, n + 1, *other, 1))
     assert ok.compute().shape == (1, 1)
+    assert cls.applicable(meta(n + 1)) is None
 
 
 @pytest.mark.parametrize("cls", RELATIVE)

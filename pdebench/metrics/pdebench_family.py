@@ -17,11 +17,18 @@ batch, ``merge_state`` of two instances and the DDP reduction (``dist_reduce_fx`
 ``"max"`` for maxima) all give the result of one instance that saw every sample. Computation is in
 float64.
 
-Defects of the published PDEBench code that are **not** reproduced: the per-batch mean divided by
-(number of batches - 1) (here: exact sample counts); context frames scored as predictions (the
-Darcy coefficient stacked as a perfectly "predicted" first frame halved the printed nRMSE); the 3D
-bRMSE summed over channels (here: per channel, like 1D and 2D). A target that is identically zero
-over space makes ``nrmse`` and ``rel_l2`` raise ``ValueError`` instead of returning inf/NaN.
+Reference: ``pdebench.models.metrics.metric_func`` of PDEBench (PyPI 0.1.0; its fRMSE is unchanged
+in the 2024 fix), which ``tests/metrics/test_pdebench_frmse_parity.py`` compares against on stored
+reference values. The fRMSE keeps PDEBench's bins (1D: all ``n // 2 + 1`` rfft bins, Nyquist
+included; 2D/3D: shells over ``0 <= i_d < n_d // 2``) and its factor of the domain lengths
+(``Lx Ly Lz``, here from ``meta.extent``).
+
+Defects of the published PDEBench code that are **not** reproduced: the per-batch means averaged
+over batches (the 2024 code divides their sum by number of batches - 1; here: exact sample counts);
+context frames scored as predictions (the Darcy coefficient stacked as a perfectly "predicted"
+first frame halved the printed nRMSE); the 3D bRMSE summed over channels (here: per channel, like
+1D and 2D). A target that is identically zero over space makes ``nrmse`` and ``rel_l2`` raise
+``ValueError`` instead of returning inf/NaN.
 
 State shapes depend on ``(channels, time)`` (and on the grid for the fRMSE) and are fixed by the
 first ``update``; in DDP every rank must see at least one batch before ``compute`` (Lightning's
@@ -353,29 +360,74 @@ class PDEBenchBRMSE(_SampleMean):
         return (total / points).sqrt()
 
 
+def _n_shells(spatial: Sequence[int]) -> int:
+    """Number of fRMSE shells on a grid, as PDEBench 0.1.0's ``metric_func`` has them.
+
+    1D: ``n // 2 + 1`` (every rfft bin, the Nyquist bin of an even n included); 2D/3D:
+    ``min_d (n_d // 2)`` (floor division: an odd axis of 25 points gives 12 shells).
+    """
+    if len(spatial) == 1:
+        return int(spatial[0]) // 2 + 1
+    return min(int(n) // 2 for n in spatial)
+
+
+def _min_points(first: int, spatial_dims: int) -> int:
+    """Fewest grid points (1D: n; 2D/3D: min(n)) for which shell ``first`` exists."""
+    return 2 * first if spatial_dims == 1 else 2 * first + 2
+
+
 @lru_cache(maxsize=32)
-def _shells(spatial: tuple[int, ...]) -> tuple[Tensor, int]:
-    """Radial shell index of each kept Fourier mode.
+def _shells(spatial: tuple[int, ...]) -> tuple[tuple[int, ...], Tensor, int]:
+    """The kept block of Fourier indices and the shell of each kept mode (PDEBench 0.1.0).
 
     Returns
     -------
+    kept : tuple of int
+        Size of the kept block along each axis of the ``rfftn`` output. 1D: ``n // 2 + 1``, all
+        rfft bins ``0 <= k <= n // 2``. 2D/3D: ``n_d // 2``, the indices ``0 <= i_d < n_d // 2``
+        (non-negative frequencies, no Nyquist index, as PDEBench's ``range(n // 2)`` loops).
     shell : Tensor
-        Long tensor over the flattened kept block ``0 <= i_d < n_d / 2``: the shell
-        ``r = floor(sqrt(sum_d i_d^2))``, or -1 where ``r >= min(n) / 2``.
+        Long tensor over the flattened kept block: 1D: the bin index k; 2D/3D: ``r =
+        floor(sqrt(sum_d i_d^2))``, or -1 where ``r >= R``.
     n_shells : int
-        ``R = ceil(min(n) / 2)``, the number of shells ``0 <= r < min(n) / 2``.
+        ``R`` of :func:`_n_shells`: shells ``0 <= r < R``.
     """
-    kept = [(n + 1) // 2 for n in spatial]
+    n_shells = _n_shells(spatial)
+    if len(spatial) == 1:
+        return (n_shells,), torch.arange(n_shells), n_shells
+    kept = tuple(n // 2 for n in spatial)
     grids = torch.meshgrid(*(torch.arange(k, dtype=_F64) for k in kept), indexing="ij")
     radius = torch.floor(torch.sqrt(sum(g.square() for g in grids))).long().reshape(-1)
-    n_shells = (min(spatial) + 1) // 2
-    return torch.where(radius < n_shells, radius, -1), n_shells
+    return kept, torch.where(radius < n_shells, radius, -1), n_shells
 
 
 class _PDEBenchFRMSE(_FrameMetric):
-    """Fourier-space RMSE of the error, per radial shell, averaged over a band of shells."""
+    """Fourier-space RMSE of the error, per radial shell, averaged over a band of shells.
+
+    Besides the common parameters, the domain lengths ``L_d = hi - lo`` come from ``meta.extent``
+    (unit lengths without ``meta`` or with an empty extent) and multiply every shell error, as
+    PDEBench's ``Lx, Ly, Lz`` arguments do.
+    """
 
     band: str = ""
+
+    def __init__(
+        self,
+        meta: DatasetMeta | None = None,
+        *,
+        spatial_dims: int | None = None,
+        field_names: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(meta, spatial_dims=spatial_dims, field_names=field_names, **kwargs)
+        extent = meta.extent if meta is not None and meta.extent else ()
+        extent = extent or tuple((0.0, 1.0) for _ in range(self.spatial_dims))
+        lengths = tuple(float(hi) - float(lo) for lo, hi in extent)
+        if not all(math.isfinite(x) and x > 0 for x in lengths):
+            raise ValueError(f"{self.name}: domain lengths {lengths} from extent {extent} must be "
+                             "finite and positive")
+        #: ``(L_x, ...)``; the shell errors are multiplied by their product
+        self.domain_lengths: tuple[float, ...] = lengths
 
     def _add_states(self) -> None:
         # sum over samples of the shell power, shape (channels, time, shells)
@@ -390,11 +442,11 @@ class _PDEBenchFRMSE(_FrameMetric):
                 f"{self.name}: grid {spatial} differs from the grid {tuple(self.grid.tolist())} "
                 "of earlier batches; the shells would not match"
             )
+        kept, shell, n_shells = _shells(spatial)
         spec = torch.fft.rfftn(pred - target, dim=self._space)
-        for axis, n in enumerate(spatial):  # keep the non-negative indices 0 <= i < n / 2
-            spec = spec.narrow(2 + axis, 0, (n + 1) // 2)
+        for axis, k in enumerate(kept):
+            spec = spec.narrow(2 + axis, 0, k)
         power = spec.abs().square().movedim(-1, 2).flatten(3)  # (B, C, T, kept modes)
-        shell, n_shells = _shells(spatial)
         shell = shell.to(power.device)
         inside = shell >= 0
         per_shell = power.new_zeros(power.shape[:3] + (n_shells,))
@@ -406,17 +458,18 @@ class _PDEBenchFRMSE(_FrameMetric):
     def applicable(cls, meta: DatasetMeta) -> str | None:
         """Why this band cannot be measured on ``meta``'s grid (``None`` if it can)."""
         first = FRMSE_BANDS[cls.band][0]
-        n_shells = (min(meta.resolution) + 1) // 2
-        if n_shells <= first:
-            return (f"band {cls.band!r} needs min(resolution) >= {2 * first + 1}, the grid is "
-                    f"{tuple(meta.resolution)}")
+        if _n_shells(meta.resolution) <= first:
+            what = "the number of points" if meta.spatial_dims == 1 else "min(resolution)"
+            return (f"band {cls.band!r} needs {what} >= {_min_points(first, meta.spatial_dims)}, "
+                    f"the grid is {tuple(meta.resolution)}")
         return None
 
     def shell_errors(self) -> Tensor:
-        """``E_r = sqrt(mean_b shell power_r) / N`` for every shell, shape ``(channels, time, R)``."""
+        """``E_r = sqrt(mean_b S_r) / N * prod_d L_d`` per shell, shape ``(channels, time, R)``."""
         self._require_data()
         n_points = math.prod(self.grid.tolist())
-        return (self.shell_power / self.count).sqrt() / n_points
+        factor = math.prod(self.domain_lengths)
+        return (self.shell_power / self.count).sqrt() / n_points * factor
 
     def compute(self) -> Tensor:
         """Return the band value, shape ``(channels, time)``."""
@@ -425,46 +478,61 @@ class _PDEBenchFRMSE(_FrameMetric):
         first, end = FRMSE_BANDS[self.band]
         end = n_shells if end is None else min(end, n_shells)
         if end <= first:
+            grid = tuple(self.grid.tolist())
+            what = "n" if self.spatial_dims == 1 else "min(n)"
             raise ValueError(
-                f"{self.name}: band {self.band!r} (shells r >= {first}) is empty on grid "
-                f"{tuple(self.grid.tolist())}: only shells r < min(n)/2, i.e. r <= {n_shells - 1}, "
-                f"exist; it needs min(n) >= {2 * first + 1}"
+                f"{self.name}: band {self.band!r} (shells r >= {first}) is empty on grid {grid}: "
+                f"only shells r <= {n_shells - 1} exist; it needs "
+                f"{what} >= {_min_points(first, self.spatial_dims)}"
             )
         return errors[..., first:end].mean(-1)
 
 
-_FRMSE_DOC = """Fourier-space RMSE of the error, PDEBench ``fRMSE`` {band} band (2024 fix).
+_FRMSE_DOC = """Fourier-space RMSE of the error, PDEBench ``fRMSE`` {band} band.
 
-    F = unnormalised DFT of D over the spatial axes (``rfftn``; in 1D the ``rfft``). Only the
-    non-negative frequency indices ``0 <= i_d < n_d / 2`` are kept; the radial shell of a mode is
-    ``r = floor(sqrt(sum_d i_d^2))``, and only shells ``r < min(n) / 2`` exist (r_max =
-    ceil(min(n) / 2) - 1). Shell power: ``S_r[b, c, t] = sum_{{modes in shell r}} |F|^2``; shell
-    error ``E_r[c, t] = sqrt(mean_b S_r) / N``; value = mean of ``E_r`` over the shells of the
-    band, {range} (shells beyond r_max are not counted).
+    Reproduces ``pdebench.models.metrics.metric_func`` of PDEBench 0.1.0 (unchanged in the 2024
+    fix) called with ``Lx, Ly, Lz`` = the domain lengths, apart from the defects listed below.
+
+    F = unnormalised DFT of D over the spatial axes. 1D: ``rfft``, all ``n // 2 + 1`` bins
+    ``0 <= k <= n // 2`` (the Nyquist bin of an even n included); bin k is shell k. 2D/3D: the
+    modes ``0 <= i_d < n_d // 2`` (non-negative indices, floor division), shell ``r =
+    floor(sqrt(sum_d i_d^2))``, kept where ``r < R = min_d(n_d // 2)``. Shell power: ``S_r[b, c,
+    t] = sum_{{modes in shell r}} |F|^2``; shell error ``E_r[c, t] = sqrt(mean_b S_r) / N *
+    prod_d L_d`` with N the number of grid points and ``L_d = hi - lo`` from ``meta.extent``
+    (1 on the unit domain; 2 per axis on [-1, 1]); value = mean of ``E_r`` over the shells of the
+    band, {range}.
 
     Reduction order: FFT over space per (b, c, t), sum over each shell, mean over samples, square
-    root, division by N, then mean over the band's shells; per channel and frame. A constant
-    error c gives ``E_0 = |c|`` and ``E_r = 0`` for r > 0. Units: those of the field. Raises
-    ``ValueError`` at ``compute`` when the grid has no shell in the band ({need}).
+    root, division by N, multiplication by the domain lengths, then mean over the band's shells;
+    per channel and frame (PDEBench's ``if_mean=True`` number is the mean over (channels, time),
+    the harness's headline). A constant error c on the unit domain gives ``E_0 = |c|`` and ``E_r =
+    0`` for r > 0. Units: those of the field times length^d. Raises ``ValueError`` at ``compute``
+    when the grid has no shell in the band ({need}; PDEBench returns NaN there).
 
-    Not reproduced from the published code: the division by (batches - 1); context frames scored.
+    Not reproduced from the published code: the averaging of per-DataLoader-batch values in
+    PDEBench's ``metrics`` loop (0.1.0: their sum / number of batches; the 2024 code: / (batches
+    - 1)), here one exact mean over all samples; context frames scored; the shell sums in float32
+    (here float64).
     """
 
 
 class PDEBenchFRMSELow(_PDEBenchFRMSE):
-    __doc__ = _FRMSE_DOC.format(band="low", range="r in [0, 4)", need="never for n >= 1")
+    __doc__ = _FRMSE_DOC.format(
+        band="low", range="r in [0, 4)", need="2D/3D: min(n) < 2; 1D never")
     name = "pdebench/frmse_low"
     band = "low"
 
 
 class PDEBenchFRMSEMid(_PDEBenchFRMSE):
-    __doc__ = _FRMSE_DOC.format(band="mid", range="r in [4, 12)", need="min(n) < 9")
+    __doc__ = _FRMSE_DOC.format(
+        band="mid", range="r in [4, 12)", need="1D: n < 8; 2D/3D: min(n) < 10")
     name = "pdebench/frmse_mid"
     band = "mid"
 
 
 class PDEBenchFRMSEHigh(_PDEBenchFRMSE):
-    __doc__ = _FRMSE_DOC.format(band="high", range="r in [12, r_max]", need="min(n) < 25")
+    __doc__ = _FRMSE_DOC.format(
+        band="high", range="r in [12, R - 1]", need="1D: n < 24; 2D/3D: min(n) < 26")
     name = "pdebench/frmse_high"
     band = "high"
 
@@ -501,6 +569,6 @@ FACTORIES: dict[str, tuple[type[Metric], str]] = {
     "pdebench/brmse": (PDEBenchBRMSE, "PDEBench bRMSE: RMS error on the boundary, mean over samples"),
     "pdebench/frmse_low": (PDEBenchFRMSELow, "PDEBench fRMSE, Fourier shells r in [0, 4)"),
     "pdebench/frmse_mid": (PDEBenchFRMSEMid, "PDEBench fRMSE, Fourier shells r in [4, 12)"),
-    "pdebench/frmse_high": (PDEBenchFRMSEHigh, "PDEBench fRMSE, Fourier shells r in [12, r_max]"),
+    "pdebench/frmse_high": (PDEBenchFRMSEHigh, "PDEBench fRMSE, Fourier shells r in [12, R)"),
     "rel_l2": (RelL2, "Relative L2 error ||D||_2 / ||Y||_2 over space, mean over samples"),
 }
