@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pdebench.config import CONFIG_NAME, CONFIG_PATH, register_resolvers
 
-KINDS = ("models", "datasets", "systems", "metrics")
+KINDS = ("models", "datasets", "systems", "metrics", "equations")
 _FAILED_JOBS: list[str] = []
 
 
@@ -31,8 +31,12 @@ def cmd_list(args: Sequence[str]) -> int:
         print(f"{kind} ({len(entries)}):")
         width = max((len(e.name) for e in entries), default=0)
         for e in entries:
-            origin = "" if e.source.startswith(("builtin", "pdebench.core")) else f"  [{e.source}]"
+            origin = "" if e.source.startswith("builtin") else f"  [{e.source}]"
             print(f"  {e.name.ljust(width)}  {e.description}{origin}")
+            if kind == "equations":
+                print(f"  {''.ljust(width)}  physics metrics: {', '.join(e.target.metric_names())}")
+        if kind == "metrics":
+            print("  (physics metrics come with a dataset's equation: `pdebench list equations`)")
         print()
     if FAILURES:
         print("plugins that failed to load:")

@@ -20,7 +20,7 @@ from pdebench import __version__, results
 from pdebench.data.module import PDEDataModule
 from pdebench.data.source import DataSource
 from pdebench.metrics import select_metrics
-from pdebench.registry import DATASETS, METRICS, MODELS, SYSTEMS
+from pdebench.registry import DATASETS, MODELS, SYSTEMS
 from pdebench.results import config_hash
 
 
@@ -160,9 +160,7 @@ def run(cfg: DictConfig) -> RunResult:
         system.set_normalizers(datamodule.stats)
         record["split_sizes"] = datamodule.split_sizes
         record["n_parameters"] = int(sum(p.numel() for p in model.parameters()))
-        record["metric_info"] = {
-            n: {"higher_is_better": bool(METRICS.get(n).extra.get("higher_is_better", False))}
-            for n in system.test_metrics.names}
+        record["metric_info"] = system.test_metrics.info()
 
         ckpt_path = _resume_checkpoint(cfg, run_dir)
         if ckpt_path is not None:

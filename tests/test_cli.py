@@ -18,8 +18,9 @@ def _pdebench(*args: str, cwd: Path, timeout: int = 300) -> subprocess.Completed
 def test_list_shows_every_kind(tmp_path):
     out = _pdebench("list", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    for line in ("models (", "datasets (", "systems (", "metrics (", "  fno ", "  darcy ",
-                 "  pdebench_darcy ", "  operator ", "  pdebench/nrmse ", "  residual_l2/darcy "):
+    for line in ("models (", "datasets (", "systems (", "metrics (", "equations (", "  fno ",
+                 "  darcy ", "  pdebench_darcy ", "  operator ", "  pdebench/nrmse ",
+                 "physics metrics: residual_l2/darcy, residual_rel/darcy, bc_error/u"):
         assert line in out.stdout, line
     only = _pdebench("list", "models", cwd=tmp_path)
     assert "fno" in only.stdout and "datasets (" not in only.stdout

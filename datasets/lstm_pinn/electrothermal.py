@@ -13,7 +13,7 @@ from typing import Any
 from pdebench.data.generated import GeneratedPairs, Progress
 from pdebench.data.meta import DatasetMeta
 from pdebench.datasets.numerics.validation import check_int, check_real, check_seed
-from pdebench.physics.electrothermal import EQUATIONS, FIELDS, ElectrothermalParams
+from pdebench.physics.electrothermal import COMPONENTS, FIELDS, ElectrothermalParams
 
 __all__ = ["ElectrothermalSource"]
 
@@ -97,7 +97,7 @@ class ElectrothermalSource(GeneratedPairs):
             units={f: "1" for f in (*_SOURCES, *FIELDS)}, grid="cell_centered",
             boundary_conditions=bcs,
             pde_params={k: float(v) for k, v in self.operator.to_dict().items()},
-            extra={"generated": True, "manufactured": True, "equations": list(EQUATIONS),
+            extra={"generated": True, "manufactured": True, "equations": list(COMPONENTS),
                    "residual_domain": "interior (one cell from each wall excluded)"},
         )
 

@@ -37,7 +37,7 @@ from torch import Tensor
 
 from pdebench.physics.derivatives import Autograd, FiniteDifference
 from pdebench.physics.electrothermal import (
-    EQUATIONS,
+    COMPONENTS,
     FIELDS,
     ElectrothermalParams,
     electrothermal_operator,
@@ -222,13 +222,13 @@ def generate_electrothermal(n_samples: int, resolution: int = 64,
     if worst.max() > tol:
         k = int(worst.argmax())
         raise RuntimeError(f"electrothermal self-check failed: relative interior residual of the "
-                           f"{EQUATIONS[k]} equation {worst[k]:.3e} > {tol:.3e} at {res}^2")
+                           f"{COMPONENTS[k]} equation {worst[k]:.3e} > {tol:.3e} at {res}^2")
     residual = {
         "definition": "RMS over interior cells (one from the wall excluded) of the shared "
                       "operator (pdebench.physics.electrothermal, finite-difference provider) on "
                       "the exact gridded fields minus the stored sources, divided by the RMS of "
                       "the sample's five source fields; max over samples, per equation",
-        "rel_rms_max": {e: float(w) for e, w in zip(EQUATIONS, worst, strict=True)},
+        "rel_rms_max": {e: float(w) for e, w in zip(COMPONENTS, worst, strict=True)},
         "rel_rms_mean": float(rel64.mean()),
         "rel_rms_max_float32": float(rel32.max()),
         "tolerance": tol,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from pdebench import __version__
@@ -18,6 +19,9 @@ from pdebench.data.store import cache_key, write_store, write_trajectory_store
 from pdebench.data.trajectories import StoreTrajectories, TrajectoryWindows, window_fields
 
 Progress = Callable[[int, int], None]
+
+#: Samples per batch when the physics floor is evaluated at generation time.
+FLOOR_BATCH = 256
 
 
 class GeneratedSource(DataSource):
@@ -70,6 +74,9 @@ class GeneratedSource(DataSource):
                 bar.update(done - bar.n)
 
             out = self.generate(progress)
+        floor = self.physics_floor(out)
+        if floor:
+            out = {**out, "residual": {**(out.get("residual") or {}), "physics_floor": floor}}
         generator = {"name": self.name, "params": self.params, "seed": self.params.get("seed"),
                      "solver": out.get("solver", {}), "pdebench_version": __version__,
                      "generator_version": self.version}
@@ -77,6 +84,22 @@ class GeneratedSource(DataSource):
 
     def _in_memory(self) -> bool:
         return resolve_in_memory(self.in_memory, self.path)
+
+    def physics_floor(self, out: dict[str, Any]) -> dict[str, float]:
+        """The physics metrics of the generated reference solution, as stored (float32):
+        recorded with the data (``residual["physics_floor"]``) as the level a perfect model
+        would score. Empty when the dataset names no equation."""
+        from pdebench.metrics.physics import reference_floor
+
+        return reference_floor(self.floor_meta, self._floor_batches(out))
+
+    @property
+    def floor_meta(self) -> DatasetMeta:
+        """The dataset as the physics floor sees it (one-step windows for trajectories)."""
+        return self.physical_meta
+
+    def _floor_batches(self, out: dict[str, Any]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        raise NotImplementedError
 
 
 class GeneratedPairs(GeneratedSource):
@@ -89,6 +112,12 @@ class GeneratedPairs(GeneratedSource):
     def _write(self, out: dict[str, Any], generator: dict[str, Any]) -> Path:
         return write_store(self.path, out["x"], out["y"], self.physical_meta, generator,
                            out.get("residual"))
+
+    def _floor_batches(self, out: dict[str, Any]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        x, y = out["x"], out["y"]
+        for i in range(0, len(y), FLOOR_BATCH):
+            yield (np.asarray(y[i:i + FLOOR_BATCH], dtype=np.float32),
+                   np.asarray(x[i:i + FLOOR_BATCH], dtype=np.float32))
 
     def open(self) -> H5SampleDataset:
         return H5SampleDataset(self.path, [FieldSpec("x")], [FieldSpec("y")],
@@ -130,6 +159,30 @@ class GeneratedTrajectories(GeneratedSource):
                               "masks": phys.masks,
                               "extra": {**phys.extra, "view": "one_step",
                                         "history": self.history, "stride": self.stride}})
+
+    @property
+    def floor_meta(self) -> DatasetMeta:
+        phys = self.physical_meta
+        return DatasetMeta(**{**phys.to_dict(), "resolution": phys.resolution,
+                              "extent": phys.extent, "output_fields": phys.output_fields,
+                              "input_fields": window_fields(phys.output_fields, 1)
+                              + phys.constant_fields, "masks": phys.masks,
+                              "constant_fields": phys.constant_fields})
+
+    def _floor_batches(self, out: dict[str, Any]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every one-step window (history 1) of every trajectory: target frame n + 1, inputs
+        frame n and the trajectory's constant fields."""
+        u, const = out["u"], out.get("constants")
+        per = max(1, FLOOR_BATCH // max(1, u.shape[1] - 1))
+        for i in range(0, len(u), per):
+            traj = np.asarray(u[i:i + per], dtype=np.float32)
+            n, t = traj.shape[:2]
+            x = traj[:, :-1]
+            if const is not None and len(self.physical_meta.constant_fields):
+                c = np.asarray(const[i:i + per], dtype=np.float32)[:, None]
+                x = np.concatenate([x, np.broadcast_to(c, (n, t - 1, *c.shape[2:]))], axis=2)
+            yield (traj[:, 1:].reshape(n * (t - 1), *traj.shape[2:]),
+                   x.reshape(n * (t - 1), *x.shape[2:]))
 
     def _write(self, out: dict[str, Any], generator: dict[str, Any]) -> Path:
         return write_trajectory_store(self.path, out["u"], out["t"], self.physical_meta,

@@ -2,20 +2,24 @@
 
 Contract of every metric: built as ``factory(meta: DatasetMeta)``; ``update(pred, target,
 inputs=None)`` with pred/target in physical units, layout ``(batch, C, *spatial, T)``;
-``compute()`` returns a ``(C, T)`` tensor. Names follow ``<family>/<metric>`` (``pdebench/nrmse``)
-for published families and ``<kind>/<equation>`` for physics metrics (``residual_l2/darcy``).
+``compute()`` returns a ``(C, T)`` tensor (or, for a metric reporting several names, a mapping
+name -> ``(C, T)`` tensor and a ``names`` attribute listing them). Names follow
+``<family>/<metric>`` (``pdebench/nrmse``) for published families and ``<kind>/<equation>`` for
+physics metrics (``residual_l2/darcy``), which exist for every dataset whose ``DatasetMeta.pde``
+names a registered equation (:mod:`pdebench.metrics.physics`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pdebench.data.meta import DatasetMeta
     from pdebench.registry import PluginAPI
 
-#: The default evaluation set: the PDEBench family plus rel_l2 (physics metrics are added for the
-#: dataset's equation by :func:`select_metrics`).
+#: The default evaluation set: the PDEBench family plus rel_l2 (the physics metrics of the
+#: dataset's equation are added by :func:`select_metrics`).
 DEFAULT_METRICS = (
     "pdebench/rmse", "pdebench/nrmse", "pdebench/crmse", "pdebench/max_error", "pdebench/brmse",
     "pdebench/frmse_low", "pdebench/frmse_mid", "pdebench/frmse_high", "rel_l2",
@@ -23,34 +27,40 @@ DEFAULT_METRICS = (
 
 
 def register(api: PluginAPI) -> None:
-    from pdebench.metrics import pdebench_family, physics
+    """Register the built-in data metrics (entry point ``builtin_metrics``)."""
+    from pdebench.metrics import pdebench_family
 
     for name, (cls, desc) in pdebench_family.FACTORIES.items():
         api.register_metric(name, cls, desc)
-    for name, (cls, desc) in physics.FACTORIES.items():
-        api.register_metric(name, cls, desc, pde=name.split("/", 1)[1])
 
 
-def select_metrics(names: list[str] | tuple[str, ...], meta: DatasetMeta, physics: bool = True):
-    """``{name: factory}`` for ``names`` plus, with ``physics``, every metric registered for the
-    equation ``meta.pde``. Unknown names raise :class:`pdebench.registry.UnknownNameError` listing
-    the known ones.
+def select_metrics(names: list[str] | tuple[str, ...], meta: DatasetMeta,
+                   physics: bool = True) -> dict[str, Any]:
+    """``{name: factory}`` for the data metrics ``names`` plus, with ``physics``, one entry
+    ``physics/<equation>`` evaluating every physics metric of ``meta.pde``'s equation.
 
-    Metrics that cannot be measured on the dataset (a frequency band the grid does not have: the
-    metric class's ``applicable(meta)`` says why) are left out with a note on stderr.
+    Unknown metric names raise :class:`pdebench.registry.UnknownNameError` listing the known
+    ones, as does an equation name that is not registered. Metrics that cannot be measured on
+    the dataset (a frequency band the grid does not have, an equation parameter the dataset
+    lacks) are left out with a note on stderr.
     """
-    import sys
-
+    from pdebench.metrics.physics import PhysicsMetrics, equation_for
+    from pdebench.physics.grid import GridPhysics, PhysicsUnavailable
     from pdebench.registry import METRICS
 
-    chosen = {name: METRICS.get(name).target for name in names}
-    if physics and meta.pde:
-        for entry in METRICS.entries():
-            if entry.extra.get("pde") == meta.pde and entry.name not in chosen:
-                chosen[entry.name] = entry.target
+    chosen: dict[str, Any] = {name: METRICS.get(name).target for name in names}
     for name, target in list(chosen.items()):
         reason = getattr(target, "applicable", lambda m: None)(meta)
         if reason:
             print(f"pdebench: metric {name} is left out: {reason}", file=sys.stderr)
             del chosen[name]
+    eq = equation_for(meta)  # an unregistered equation name fails here, physics or not
+    if physics and eq is not None:
+        try:
+            grid = GridPhysics(eq, meta)
+        except PhysicsUnavailable as exc:
+            print(f"pdebench: physics metrics are left out: {exc}", file=sys.stderr)
+        else:
+            if grid.names():
+                chosen[f"physics/{eq.name}"] = lambda m, g=grid: PhysicsMetrics(m, g)
     return chosen

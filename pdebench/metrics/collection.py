@@ -23,35 +23,55 @@ class FieldMetrics(nn.Module):
     T)`` for several predicted frames.
     ``compute_and_reset()`` returns ``(overall, per_field)``: the mean of each metric's ``(C, T)``
     array over channels and time, and per output field the mean over time.
+
+    A metric whose ``compute()`` returns a mapping (the physics metrics, one instance evaluating
+    every quantity of an equation) contributes one entry per key; its ``names`` attribute lists
+    them in advance.
     """
 
     def __init__(self, factories: Mapping[str, Callable[[DatasetMeta], Any]],
                  meta: DatasetMeta) -> None:
         super().__init__()
         self.meta = meta
-        self.names = list(factories)
         self.metrics = nn.ModuleDict({_key(n): f(meta) for n, f in factories.items()})
+        self._factory_names = list(factories)
+        self.names: list[str] = []
+        for n in self._factory_names:
+            self.names += list(getattr(self.metrics[_key(n)], "names", None) or [n])
+
+    def info(self) -> dict[str, dict[str, bool]]:
+        """``{name: {"higher_is_better": bool}}`` for every reported name."""
+        out = {}
+        for n in self._factory_names:
+            metric = self.metrics[_key(n)]
+            better = bool(getattr(metric, "higher_is_better", False))
+            for name in getattr(metric, "names", None) or [n]:
+                out[name] = {"higher_is_better": better}
+        return out
 
     def update(self, pred: torch.Tensor, target: torch.Tensor,
                inputs: torch.Tensor | None = None) -> None:
         if pred.ndim == self.meta.spatial_dims + 2:  # no time axis: one frame
             pred, target = pred.unsqueeze(-1), target.unsqueeze(-1)
         pred, target = pred.detach(), target.detach()
-        for name in self.names:
+        for name in self._factory_names:
             self.metrics[_key(name)].update(pred, target, inputs)
 
     def compute_and_reset(self) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
         overall: dict[str, float] = {}
         per_field: dict[str, dict[str, float]] = {f: {} for f in self.meta.output_fields}
-        for name in self.names:
+        for name in self._factory_names:
             metric = self.metrics[_key(name)]
-            value = metric.compute().to(torch.float64)
+            result = metric.compute()
             metric.reset()
-            if value.ndim != 2:
-                raise ValueError(f"metric {name!r} returned shape {tuple(value.shape)}; the "
-                                 "metric contract is (C, T)")
-            overall[name] = float(value.mean())
-            if value.shape[0] == len(self.meta.output_fields):
-                for field, v in zip(self.meta.output_fields, value.mean(dim=1), strict=True):
-                    per_field[field][name] = float(v)
+            values = result if isinstance(result, Mapping) else {name: result}
+            for sub, value in values.items():
+                value = value.to(torch.float64)
+                if value.ndim != 2:
+                    raise ValueError(f"metric {sub!r} returned shape {tuple(value.shape)}; the "
+                                     "metric contract is (C, T)")
+                overall[sub] = float(value.mean())
+                if value.shape[0] == len(self.meta.output_fields):
+                    for field, v in zip(self.meta.output_fields, value.mean(dim=1), strict=True):
+                        per_field[field][sub] = float(v)
         return overall, per_field

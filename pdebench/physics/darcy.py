@@ -5,8 +5,9 @@ from __future__ import annotations
 from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider
+from pdebench.physics.equations import Component, Equation, dirichlet
 
-__all__ = ["darcy_residual"]
+__all__ = ["DARCY", "EQUATIONS", "darcy_residual", "darcy_terms"]
 
 
 def darcy_residual(u: Tensor, a: Tensor | float, beta: Tensor | float,
@@ -37,3 +38,23 @@ def darcy_residual(u: Tensor, a: Tensor | float, beta: Tensor | float,
         solutions have a residual at round-off level.
     """
     return -d.div_flux(a, u) - beta
+
+
+def darcy_terms(fields, params, d: DerivativeProvider) -> tuple[Tensor, float]:
+    """Terms of :func:`darcy_residual`: ``(-div(a grad u), -beta)``; fields ``u`` and ``a``."""
+    return -d.div_flux(fields["a"], fields["u"]), -float(params["beta"])
+
+
+#: Steady Darcy flow of PDEBench (A.1) and of published PDEBench Darcy files. On grids every
+#: cell is scored with the ``u = 0`` ghost cells of the generator's finite volumes (margin 0),
+#: so the generator's own solution scores round-off and a wall violation is charged too.
+DARCY = Equation(
+    name="darcy",
+    description="steady Darcy flow -div(a grad u) = beta, u = 0 on the boundary (PDEBench A.1)",
+    unknowns=("u",), coefficients=("a",), params=("beta",),
+    components={"darcy": Component(("u", "a"), darcy_terms, units="[a][u]/L^2")},
+    boundary={"u": {"all": dirichlet(0.0)}},
+    grid_bc="dirichlet_zero", margin=0, grids=("cell_centered",),
+)
+
+EQUATIONS = (DARCY,)

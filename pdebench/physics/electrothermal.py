@@ -36,13 +36,13 @@ from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider
 
-__all__ = ["EQUATIONS", "FIELDS", "REGIMES", "ElectrothermalParams", "electrothermal_operator",
+__all__ = ["COMPONENTS", "FIELDS", "REGIMES", "ElectrothermalParams", "electrothermal_operator",
            "electrothermal_residual", "interior"]
 
 #: Unknown fields, in channel order.
 FIELDS = ("u", "v", "p", "phi", "T")
 #: Equations (and their source terms s_c, s_x, s_y, s_T, s_phi), in channel order.
-EQUATIONS = ("continuity", "momentum_x", "momentum_y", "energy", "potential")
+COMPONENTS = ("continuity", "momentum_x", "momentum_y", "energy", "potential")
 #: Regime number -> short description.
 REGIMES = {
     1: "Boussinesq electrothermal flow (buoyancy -Ri (T - T0), sigma(T) in the potential equation)",
@@ -135,7 +135,7 @@ def electrothermal_operator(u: Tensor, v: Tensor, p: Tensor, phi: Tensor, temp: 
     Returns
     -------
     tuple of Tensor
-        ``(L_c, L_x, L_y, L_T, L_phi)`` shaped like ``u``, in the order of :data:`EQUATIONS`.
+        ``(L_c, L_x, L_y, L_T, L_phi)`` shaped like ``u``, in the order of :data:`COMPONENTS`.
         Note: a finite-difference provider imposes its own boundary ghost values, so on fields
         with non-homogeneous boundary data only the :func:`interior` of the result is meaningful.
     """
@@ -182,7 +182,7 @@ def electrothermal_residual(fields: tuple[Tensor, ...], sources: tuple[Tensor, .
     Returns
     -------
     tuple of Tensor
-        Five residuals in the order of :data:`EQUATIONS`, units of the source terms.
+        Five residuals in the order of :data:`COMPONENTS`, units of the source terms.
     """
     if len(fields) != 5 or len(sources) != 5:
         raise ValueError(f"expected 5 fields {FIELDS} and 5 sources, got {len(fields)} and "
