@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 CONFIG_PATH = "pkg://pdebench.conf"
 CONFIG_NAME = "config"
@@ -37,3 +37,29 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = CONFIG_NAME) ->
     load_plugins()
     with initialize_config_module(config_module="pdebench.conf", version_base="1.3"):
         return _compose(config_name=config_name, overrides=list(overrides))
+
+
+#: Config nodes that may declare ``tiny`` overrides, applied together by ``tiny: true``.
+TINY_AXES = ("data", "model")
+
+
+def apply_tiny(cfg: DictConfig) -> DictConfig:
+    """With ``tiny: true`` (set by ``debug=fast``), merge each axis's declared ``tiny`` node
+    (``data.tiny``, ``model.tiny``, and every ``datasets.<name>.tiny``) into it.
+
+    The tiny sizes live with each dataset and model (one place per fact) and serve both the
+    ``debug=fast`` smoke run and the tests. Returns a new config (the input is not changed);
+    idempotent. Without the flag the config is returned as is.
+    """
+    if not cfg.get("tiny", False):
+        return cfg
+    out = cfg.copy()
+    nodes = [(out, axis) for axis in TINY_AXES if out.get(axis) is not None]
+    nodes += [(out.datasets, k) for k in (out.get("datasets") or {})]
+    with open_dict(out):
+        for parent, key in nodes:
+            node = parent[key]
+            if isinstance(node, DictConfig) and node.get("tiny"):
+                with open_dict(node):
+                    parent[key] = OmegaConf.merge(node, node.tiny)
+    return out

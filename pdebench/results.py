@@ -88,14 +88,21 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
     """Flatten a run config to ``{"a.b.c": value}`` without its :data:`NON_SCIENTIFIC` parts,
     and with only the file or folder name of the :data:`LOCATIONS`.
 
-    ``seed`` is left out too: runs that differ only by seed are one configuration.
+    ``seed`` is left out too: runs that differ only by seed are one configuration, and so are the
+    ``tiny`` declarations (``debug=fast`` has already merged them into the values that count).
+    The named datasets of a multi-dataset run (``datasets.<name>.*``) follow the rules of
+    ``data.*``.
     """
     out: dict[str, Any] = {}
 
     def walk(node: Any, prefix: str) -> None:
-        if prefix[:-1] in NON_SCIENTIFIC:
+        key = prefix[:-1]
+        parts = key.split(".")
+        as_data = ".".join(["data", *parts[2:]]) if parts[0] == "datasets" and len(parts) > 2 \
+            else key
+        if key in NON_SCIENTIFIC or as_data in NON_SCIENTIFIC or parts[-1] == "tiny":
             return
-        if prefix[:-1] in LOCATIONS and isinstance(node, str):
+        if as_data in LOCATIONS and isinstance(node, str):
             out[prefix[:-1]] = location_name(node)
             return
         if isinstance(node, dict):

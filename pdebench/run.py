@@ -17,6 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from pdebench import __version__, results
+from pdebench.config import apply_tiny
 from pdebench.data.module import PDEDataModule
 from pdebench.data.source import DataSource
 from pdebench.metrics import select_metrics
@@ -53,6 +54,10 @@ def is_rank_zero() -> bool:
     return int(os.environ.get("LOCAL_RANK", 0)) == 0 and int(os.environ.get("NODE_RANK", 0)) == 0
 
 
+#: Keys of a data node that configure the harness, not the dataset's constructor.
+DATA_RESERVED = ("name", "loader", "split", "limit", "tiny")
+
+
 def _split_node(node: DictConfig, axis: str, reserved: tuple[str, ...] = ("name",)):
     """Split an axis node into its registry name, the ``_target_`` node, and reserved parts."""
     if "name" not in node:
@@ -63,17 +68,19 @@ def _split_node(node: DictConfig, axis: str, reserved: tuple[str, ...] = ("name"
 
 
 def build_data(cfg: DictConfig) -> PDEDataModule:
-    name, node, extra = _split_node(cfg.data, "data", ("name", "loader", "split"))
+    cfg = apply_tiny(cfg)
+    name, node, extra = _split_node(cfg.data, "data", DATA_RESERVED)
     DATASETS.get(name)  # unknown -> error listing the known datasets
     source = instantiate(node, _convert_="all")  # plain lists/dicts, not OmegaConf nodes
     if not isinstance(source, DataSource):
         raise ConfigError(f"data={name}: its _target_ built a {type(source).__name__}, "
                           "not a pdebench.data.DataSource")
-    return PDEDataModule(source, split=extra.get("split"), **(extra.get("loader") or {}))
+    return PDEDataModule(source, split=extra.get("split"), limit=extra.get("limit"),
+                         **(extra.get("loader") or {}))
 
 
 def build_model(cfg: DictConfig, meta) -> torch.nn.Module:
-    name, node, _ = _split_node(cfg.model, "model")
+    name, node, _ = _split_node(apply_tiny(cfg).model, "model", ("name", "tiny"))
     entry = MODELS.get(name)
     supports = entry.extra.get("supports")
     reason = supports(meta) if supports else None
@@ -129,6 +136,7 @@ def run(cfg: DictConfig) -> RunResult:
 
     Returns the record; re-raises the error of a failed run after writing its record.
     """
+    cfg = apply_tiny(cfg)
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     result_path = run_dir / "result.json"

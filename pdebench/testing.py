@@ -109,3 +109,53 @@ def check_registered_model(name: str, meta: DatasetMeta | None = None, **arch: A
     if reason:
         raise ConformanceError(f"model {name!r} refuses the test meta: {reason}")
     return check_model(entry.target, meta, **arch)
+
+
+# ----------------------------------------------------------------------------------------------
+# Physics metrics of a dataset's own reference solution
+# ----------------------------------------------------------------------------------------------
+
+def physics_values(meta: DatasetMeta, dataset: Any, indices: Any = None,
+                   perturb: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+                   batch_size: int = 64) -> dict[str, float]:
+    """The physics metrics of ``meta``'s equation over samples of ``dataset``.
+
+    Parameters
+    ----------
+    meta : DatasetMeta
+        As the model sees the data.
+    dataset : map-style dataset of ``{"x", "y"}`` sample dicts
+    indices : sequence of int, optional
+        Samples to use (default: all).
+    perturb : callable ``(y, x) -> pred``, optional
+        Turns the reference batch ``y`` ``(batch, C_out, *spatial)`` into the scored prediction
+        (default: the reference itself, which scores the dataset's physics floor).
+
+    Returns
+    -------
+    dict name -> float, the mean over the samples.
+    """
+    from torch.utils.data import default_collate
+
+    from pdebench.metrics.physics import PhysicsMetrics
+
+    metric = PhysicsMetrics(meta)
+    idx = list(range(len(dataset)) if indices is None else indices)
+    for start in range(0, len(idx), batch_size):
+        batch = default_collate([dataset[int(i)] for i in idx[start:start + batch_size]])
+        x, y = batch["x"], batch["y"]
+        pred = y if perturb is None else perturb(y, x)
+        metric.update(pred[..., None], y[..., None], x)
+    return {k: float(v) for k, v in metric.compute().items()}
+
+
+def recorded_floor(source: Any) -> dict[str, float]:
+    """The physics floor a generated dataset recorded with its data (``{}`` if none): the
+    ``physics_floor`` of the store's self-check record, or a source's own ``physics_floor``
+    mapping (datasets stored in another layout)."""
+    from pdebench.data.store import read_store_info
+
+    path = getattr(source, "path", None)
+    if path is not None and str(path).endswith(".h5"):
+        return dict(read_store_info(path)[2].get("physics_floor", {}))
+    return dict(getattr(source, "recorded_physics_floor", lambda: {})())

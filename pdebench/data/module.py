@@ -27,12 +27,18 @@ class PDEDataModule(L.LightningDataModule):
         (``"random"`` or ``"published"``), see :func:`pdebench.data.splits.make_splits`.
     num_workers : int
         DataLoader workers; each opens its own file handle.
+    limit : int, optional
+        Use only the first ``limit`` samples (for time-dependent data: trajectories) before
+        splitting: a quick look at a large file (``data.limit``; ``debug=fast`` on a reader).
     """
 
     def __init__(self, source: DataSource, batch_size: int = 16, split: dict | None = None,
                  num_workers: int = 0, eval_batch_size: int | None = None,
-                 pin_memory: bool = False) -> None:
+                 pin_memory: bool = False, limit: int | None = None) -> None:
         super().__init__()
+        if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
+            raise ValueError(f"data.limit must be null or an int >= 1, got {limit!r}")
+        self.limit = None if limit is None else int(limit)
         self.source = source
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
@@ -60,10 +66,11 @@ class PDEDataModule(L.LightningDataModule):
             cfg = {**cfg, **self.source.published_split}
         groups = getattr(self.dataset, "groups", None)
         if groups is None:
-            self.indices = make_splits(len(self.dataset), name=f"dataset {self.meta.name!r}",
-                                       **cfg)
+            pool = np.arange(min(len(self.dataset), self.limit or len(self.dataset)))
+            self.indices = {k: pool[v] for k, v in make_splits(
+                len(pool), name=f"dataset {self.meta.name!r}", **cfg).items()}
         else:  # windows of trajectories: split the trajectories, never their windows
-            ids = np.unique(groups)
+            ids = np.unique(groups)[:self.limit]
             by_group = make_splits(len(ids), name=f"dataset {self.meta.name!r} (trajectories)",
                                    **cfg)
             self.indices = {k: np.flatnonzero(np.isin(groups, ids[v]))

@@ -136,7 +136,10 @@ class Equation:
     description : str
         One line for ``pdebench list equations``.
     unknowns : tuple of str
-        Fields the system is solved for (dataset output fields).
+        Fields the system is solved for (dataset output fields). A name ending in ``*`` stands
+        for every output field with that prefix (frames stored as channels, ``u_t*`` for
+        ``u_t1 ... u_tN``): the fields dict then holds them stacked on a trailing axis, in
+        channel order, under the pattern's name.
     components : mapping str -> Component
         The governing equations, by name. A single equation is named like the system
         (``{"darcy": ...}``); its residual metric is then ``residual_l2/<name>``, otherwise
@@ -167,9 +170,11 @@ class Equation:
         Cells next to each non-periodic wall left out of the residuals on grids (where fields
         carry boundary data the ghost cells do not know). 0 evaluates every cell with the
         ghost rule of ``grid_bc`` (Darcy: the wall condition is in the flux).
-    domain : str, optional
-        Input field that is 1 on the domain and 0 outside (masked geometries); cells outside,
-        and within ``margin`` of its edge, are not scored.
+    domain : str or callable, optional
+        The domain of a masked geometry: an input field that is 1 on the domain and 0 outside,
+        or ``domain(fields, params) -> bool tensor`` (from the coordinates ``x``, ``y``, ``z``,
+        the coefficients and the parameters, e.g. a penalised body). Cells outside, and within
+        ``margin`` of its edge, are not scored.
     grids : tuple of str
         ``DatasetMeta.grid`` values the grid evaluation is valid for.
     """
@@ -188,7 +193,7 @@ class Equation:
     conserved: Mapping[str, Component] = field(default_factory=dict)
     grid_bc: str | tuple[str, ...] = "neumann_zero"
     margin: int = 1
-    domain: str | None = None
+    domain: str | Callable[[Fields, Params], Tensor] | None = None
     grids: tuple[str, ...] = ("cell_centered", "vertex")
 
     def __post_init__(self) -> None:
@@ -206,6 +211,9 @@ class Equation:
                 raise ValueError(f"{where}: {label} needs {unknown}, which are neither unknowns, "
                                  "coefficients, coordinates nor time derivatives of unknowns")
         for f in (*self.time_derivatives, *self.velocity, *self.coupled, *self.boundary):
+            if f.endswith("*") and f in self.boundary:
+                raise ValueError(f"{where}: boundary conditions of a field pattern ({f!r}) "
+                                 "are not supported")
             if f not in self.unknowns:
                 raise ValueError(f"{where}: {f!r} is not one of the unknowns {self.unknowns}")
         for f, sides in self.boundary.items():
@@ -219,7 +227,7 @@ class Equation:
                              f"{', '.join(BOUNDARY_CONDITIONS)}")
         if self.margin < 0:
             raise ValueError(f"{where}: margin must be >= 0")
-        if self.domain is not None and self.domain not in self.coefficients:
+        if isinstance(self.domain, str) and self.domain not in self.coefficients:
             raise ValueError(f"{where}: domain {self.domain!r} must be one of the coefficients")
 
     @property

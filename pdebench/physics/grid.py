@@ -109,7 +109,10 @@ class GridPhysics:
         self.periodic = tuple(b == "periodic" for b in bcs)
         self.provider = FiniteDifference(meta.spacing, bc=bcs)
 
+        self.patterns = {f: [i for n, i in self.out.items() if n.startswith(f[:-1])]
+                         for f in equation.unknowns if f.endswith("*")}
         avail = {f for f in equation.unknowns if f in self.out}
+        avail |= {f for f, idx in self.patterns.items() if idx}
         avail |= {c for c in equation.coefficients if c in self.inp}
         avail |= set(COORDINATES[: self.dims])
         self.time_fields = tuple(f for f in equation.time_derivatives if f in self.prev)
@@ -127,7 +130,7 @@ class GridPhysics:
             f in self.out for f in equation.velocity)) else ()
         self.walls = {f: sides for f in equation.boundary if f in self.out
                       if (sides := self._walls(f))}
-        if equation.domain is not None and equation.domain not in self.inp:
+        if isinstance(equation.domain, str) and equation.domain not in self.inp:
             raise PhysicsUnavailable(f"{where}: the domain mask {equation.domain!r} is not an "
                                      f"input field ({meta.input_fields})")
         self._base = self._base_mask()
@@ -202,6 +205,9 @@ class GridPhysics:
         for f in self.eq.unknowns:
             if f in self.out:
                 fields[f] = cur[:, self.out[f]]
+        for f, idx in self.patterns.items():
+            if idx:
+                fields[f] = torch.stack([cur[:, i] for i in idx], dim=-1)
         if inputs is not None:
             for c in self.eq.coefficients:
                 if c in self.inp:
@@ -227,15 +233,26 @@ class GridPhysics:
 
     def _mask(self, inputs: Tensor | None, batch: int, device: torch.device) -> Tensor:
         base = self._base.to(device).expand(batch, *self.meta.resolution)
-        if self.eq.domain is None or inputs is None:
+        if self.eq.domain is None:
             return base
-        dom = inputs[:, self.inp[self.eq.domain]] > 0.5
+        dom = self._domain(inputs, batch, device)
         k = self.eq.margin
         if k:
             pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[self.dims - 1]
             outside = pool((~dom).to(torch.float64)[:, None], 2 * k + 1, stride=1, padding=k)[:, 0]
             dom = dom & (outside == 0)
         return base & dom
+
+    def _domain(self, inputs: Tensor | None, batch: int, device: torch.device) -> Tensor:
+        """The domain (B, *S) bool: the mask input, or the equation's callable."""
+        if isinstance(self.eq.domain, str):
+            return inputs[:, self.inp[self.eq.domain]] > 0.5
+        fields = {k: v.to(device) for k, v in self._coords.items()}
+        if inputs is not None:
+            fields.update({c: inputs[:, self.inp[c]] for c in self.eq.coefficients
+                           if c in self.inp})
+        dom = torch.as_tensor(self.eq.domain(fields, self.params), device=device).bool()
+        return dom.expand(batch, *self.meta.resolution)
 
     @staticmethod
     def _rms(r: Tensor, mask: Tensor, where: str) -> Tensor:
@@ -272,8 +289,8 @@ class GridPhysics:
                   ) -> Tensor:
         up, uy = cur_p[:, self.out[f]], cur_y[:, self.out[f]]
         dom = None
-        if self.eq.domain is not None and inputs is not None:
-            dom = (inputs[:, self.inp[self.eq.domain]] > 0.5).to(up.dtype)
+        if self.eq.domain is not None:
+            dom = self._domain(inputs, up.shape[0], up.device).to(up.dtype)
         num = up.new_zeros(up.shape[0])
         den = up.new_zeros(up.shape[0])
         for (dim, side), bc in self.walls[f].items():
@@ -300,7 +317,7 @@ class GridPhysics:
         if target.shape != pred.shape:
             raise ValueError(f"{where}: target {tuple(target.shape)} does not match pred "
                              f"{tuple(pred.shape)}")
-        needs_inputs = bool(self.prev) or self.eq.domain is not None or any(
+        needs_inputs = bool(self.prev) or isinstance(self.eq.domain, str) or any(
             c in self.available for c in self.eq.coefficients)
         if inputs is None:
             if needs_inputs:
