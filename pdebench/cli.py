@@ -9,7 +9,13 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from pdebench.config import CONFIG_NAME, CONFIG_PATH, register_resolvers
+from pdebench.config import (
+    CONFIG_NAME,
+    CONFIG_PATH,
+    RenamedError,
+    check_renamed,
+    register_resolvers,
+)
 
 KINDS = ("models", "datasets", "systems", "metrics", "equations")
 _FAILED_JOBS: list[str] = []
@@ -175,6 +181,11 @@ def cmd_run(args: Sequence[str], prog: str) -> int:
 
     register_resolvers()
     load_plugins()
+    try:
+        check_renamed(args)
+    except RenamedError as exc:
+        print(f"pdebench: {exc}", file=sys.stderr)
+        return 1
     _quiet_lightning()
     main = hydra.main(config_path=CONFIG_PATH, config_name=CONFIG_NAME, version_base="1.3")(_task)
     saved = sys.argv

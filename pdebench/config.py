@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -22,6 +23,24 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("pdebench_cache_dir", _cache_dir)
 
 
+_DATA_CHOICE = re.compile(r"^[+~]*data(@[\w.]+)?=(?P<name>\w+)$")
+
+
+def check_renamed(overrides: Sequence[str]) -> None:
+    """Fail on a dataset choice that names a renamed dataset (``data=electro_thermal``), with the
+    new name, before Hydra reports only that the config file is missing."""
+    from pdebench.registry import DATASETS
+
+    for item in overrides:
+        m = _DATA_CHOICE.match(item.strip())
+        if m and DATASETS.renamed(m["name"]):
+            raise RenamedError(f"{item}: {DATASETS.unknown_message(m['name'])}")
+
+
+class RenamedError(ValueError):
+    """A config choice names something under a name it no longer has."""
+
+
 def compose(overrides: Sequence[str] = (), *, config_name: str = CONFIG_NAME) -> DictConfig:
     """Compose the real config outside ``@hydra.main`` (tests, notebooks).
 
@@ -35,6 +54,7 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = CONFIG_NAME) ->
 
     register_resolvers()
     load_plugins()
+    check_renamed(overrides)
     with initialize_config_module(config_module="pdebench.conf", version_base="1.3"):
         return _compose(config_name=config_name, overrides=list(overrides))
 

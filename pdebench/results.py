@@ -8,7 +8,10 @@ Schema (version 1)::
       "error": null | {"type": str, "message": str},
       "pdebench_version": str, "git_revision": str | null, "config_hash": str,
       "dataset": str, "model": str, "system": str, "seed": int,
-      "split_sizes": {"train": int, "val": int, "test": int},
+      "datasets": {role: dataset},               # every dataset the run used ({"data": name},
+                                                 # or the named ones of a multi-dataset run, whose
+                                                 # "dataset" is "role=name+role=name")
+      "split_sizes": {"train": int, "val": int, "test": int},   # or {"<role>/train": int, ...}
       "metrics": {name: float},                  # test split, overall (mean over fields)
       "metrics_per_field": {field: {name: float}},
       "val_metrics": {name: float},              # best checkpoint on the validation split
@@ -48,6 +51,7 @@ REQUIRED: dict[str, type | tuple[type, ...]] = {
 OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "error": (dict, type(None)),
     "git_revision": (str, type(None)),
+    "datasets": dict,
     "split_sizes": dict,
     "metrics_per_field": dict,
     "val_metrics": dict,
@@ -66,7 +70,7 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
 
 #: Config parts that do not change the numbers a run produces: left out of ``config_hash`` and
 #: of the leaderboard's comparison of configurations.
-NON_SCIENTIFIC = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots", "logger",
+NON_SCIENTIFIC = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots", "progress", "logger",
                   "trainer.enable_progress_bar", "trainer.enable_model_summary",
                   "trainer.log_every_n_steps", "data.data_dir", "data.in_memory",
                   "data.loader.num_workers", "data.cache_dir")

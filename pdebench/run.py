@@ -23,6 +23,7 @@ from pdebench.data.source import DataSource
 from pdebench.metrics import select_metrics
 from pdebench.registry import DATASETS, MODELS, SYSTEMS
 from pdebench.results import config_hash
+from pdebench.systems.base import System
 
 
 class ConfigError(ValueError):
@@ -67,16 +68,48 @@ def _split_node(node: DictConfig, axis: str, reserved: tuple[str, ...] = ("name"
     return parts.pop("name"), plain, parts
 
 
-def build_data(cfg: DictConfig) -> PDEDataModule:
-    cfg = apply_tiny(cfg)
-    name, node, extra = _split_node(cfg.data, "data", DATA_RESERVED)
-    DATASETS.get(name)  # unknown -> error listing the known datasets
-    source = instantiate(node, _convert_="all")  # plain lists/dicts, not OmegaConf nodes
+def data_nodes(cfg: DictConfig) -> dict[str, DictConfig]:
+    """The datasets a run names: ``{"data": cfg.data}``, or the named ``datasets.<name>`` nodes
+    (``+data@datasets.sim=cylinder_sim +data@datasets.real=cylinder_real``), which replace
+    ``data`` when present."""
+    named = cfg.get("datasets") or {}
+    if named:
+        return {str(k): v for k, v in named.items()}
+    return {"data": cfg.data}
+
+
+def dataset_label(datasets: dict[str, str]) -> str:
+    """The ``dataset`` of a record: the registry name of a run's single dataset, or
+    ``name=dataset`` pairs joined by ``+`` for a run on several named datasets."""
+    if list(datasets) == ["data"]:
+        return datasets["data"]
+    return "+".join(f"{k}={v}" for k, v in datasets.items())
+
+
+def build_dataset(node: DictConfig, axis: str = "data") -> PDEDataModule:
+    """A :class:`PDEDataModule` from one data node (``axis`` names it in messages)."""
+    name, target, extra = _split_node(node, axis, DATA_RESERVED)
+    if name not in DATASETS:
+        raise ConfigError(f"{axis}={name}: {DATASETS.unknown_message(name)}")
+    source = instantiate(target, _convert_="all")  # plain lists/dicts, not OmegaConf nodes
     if not isinstance(source, DataSource):
-        raise ConfigError(f"data={name}: its _target_ built a {type(source).__name__}, "
+        raise ConfigError(f"{axis}={name}: its _target_ built a {type(source).__name__}, "
                           "not a pdebench.data.DataSource")
     return PDEDataModule(source, split=extra.get("split"), limit=extra.get("limit"),
                          **(extra.get("loader") or {}))
+
+
+def build_datasets(cfg: DictConfig) -> dict[str, PDEDataModule]:
+    """Every dataset the run names (see :func:`data_nodes`), by name."""
+    cfg = apply_tiny(cfg)
+    named = bool(cfg.get("datasets"))
+    return {k: build_dataset(v, f"datasets.{k}" if named else "data")
+            for k, v in data_nodes(cfg).items()}
+
+
+def build_data(cfg: DictConfig) -> PDEDataModule:
+    """The run's single dataset (``data=...``)."""
+    return build_dataset(apply_tiny(cfg).data)
 
 
 def build_model(cfg: DictConfig, meta) -> torch.nn.Module:
@@ -90,17 +123,35 @@ def build_model(cfg: DictConfig, meta) -> torch.nn.Module:
     return instantiate(node, _partial_=True, _convert_="all")(meta=meta)
 
 
-def build_system(cfg: DictConfig, model: torch.nn.Module, meta) -> L.LightningModule:
-    name, node, _ = _split_node(cfg.system, "system")
-    SYSTEMS.get(name)
+def system_class(cfg: DictConfig) -> type[System]:
+    """The registered system ``cfg.system.name`` (a :class:`pdebench.systems.base.System`)."""
+    name = cfg.system.get("name")
+    cls = SYSTEMS.get(name).target  # unknown -> error listing the known systems
+    if cfg.system.get("_target_"):  # the config may name a subclass of the registered class
+        from hydra.utils import get_class
+
+        cls = get_class(cfg.system["_target_"])
+    if not (isinstance(cls, type) and issubclass(cls, System)):
+        raise ConfigError(f"system={name} is registered with {cls!r}, which is not a "
+                          "pdebench.systems.base.System subclass")
+    return cls
+
+
+def build_system(cfg: DictConfig, cls: type[System], model: torch.nn.Module,
+                 metas: dict[str, Any]) -> System:
+    """Build ``cls`` from its config node, the model, the datasets and their metric suites."""
+    _, node, _ = _split_node(cfg.system, "system")
     metrics_cfg = cfg.get("metrics") or {}
-    factories = select_metrics(list(metrics_cfg.get("names", [])), meta,
-                               bool(metrics_cfg.get("physics", True)))
-    return instantiate(node, _partial_=True)(model=model, meta=meta, metrics=factories)
+    factories = {k: select_metrics(list(metrics_cfg.get("names", [])), meta,
+                                   bool(metrics_cfg.get("physics", True)))
+                 for k, meta in metas.items()}
+    # _target_ objects inside the node (optimiser, scheduler) become _partial_ callables
+    objects = instantiate({k: v for k, v in node.items() if k != "_target_"}, _convert_="all")
+    return cls.from_config(objects, model=model, metas=metas, metrics=factories)
 
 
 def check_checkpoint(path: Path, info: dict[str, Any]) -> None:
-    """Refuse a checkpoint written for another model or dataset, naming both."""
+    """Refuse a checkpoint written for another model, dataset(s) or system, naming both."""
     if not path.exists():
         raise ConfigError(f"ckpt_path={path}: no such file")
     try:
@@ -110,7 +161,9 @@ def check_checkpoint(path: Path, info: dict[str, Any]) -> None:
     theirs = ckpt.get("pdebench") if isinstance(ckpt, dict) else None
     if not theirs:
         raise ConfigError(f"ckpt_path={path}: not a pdebench checkpoint (no 'pdebench' entry)")
-    for key in ("model", "dataset", "system"):
+    for key in ("model", "datasets", "system"):
+        if key == "datasets" and key not in theirs:  # written before runs named datasets
+            key = "dataset"
         if theirs.get(key) != info.get(key):
             raise ConfigError(
                 f"ckpt_path={path} was written by {key} {theirs.get(key)!r} but this run uses "
@@ -120,15 +173,26 @@ def check_checkpoint(path: Path, info: dict[str, Any]) -> None:
 def _build_trainer(cfg: DictConfig, run_dir: Path) -> L.Trainer:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
+    from pdebench.callbacks import EpochLines
+    from pdebench.progress import progress_mode
+
     ckpt_cfg = cfg.get("checkpoint") or {}
+    monitor = ckpt_cfg.get("monitor", "val/pdebench/nrmse")
     callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints",
-                                 filename="best-{epoch:03d}",
-                                 monitor=ckpt_cfg.get("monitor", "val/pdebench/nrmse"),
+                                 filename="best-{epoch:03d}", monitor=monitor,
                                  mode=ckpt_cfg.get("mode", "min"), save_top_k=1, save_last=True,
                                  auto_insert_metric_name=False)]
+    extra: dict[str, Any] = {}
+    # a bar redrawn in place reads well on a terminal only: elsewhere (CI logs, nohup files,
+    # sweep workers) one line per epoch instead
+    mode = progress_mode(sys.stdout, cfg.get("progress") or "auto")
+    if mode != "bar":
+        extra["enable_progress_bar"] = False
+        if mode == "lines" and cfg.trainer.get("enable_progress_bar", True):
+            callbacks.append(EpochLines(monitor))
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     return instantiate(cfg.trainer, callbacks=callbacks, logger=logger,
-                       default_root_dir=str(run_dir))
+                       default_root_dir=str(run_dir), **extra)
 
 
 def run(cfg: DictConfig) -> RunResult:
@@ -141,11 +205,13 @@ def run(cfg: DictConfig) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     result_path = run_dir / "result.json"
     plain = OmegaConf.to_container(cfg, resolve=True)
+    datasets = {k: str(v.get("name", "?")) for k, v in data_nodes(cfg).items()}
     record: dict[str, Any] = {
         "schema_version": results.SCHEMA_VERSION, "status": "running", "error": None,
         "pdebench_version": __version__, "git_revision": _git_revision(),
         "config_hash": config_hash(plain),
-        "dataset": str(cfg.data.get("name", "?")), "model": str(cfg.model.get("name", "?")),
+        "dataset": dataset_label(datasets), "datasets": datasets,
+        "model": str(cfg.model.get("name", "?")),
         "system": str(cfg.system.get("name", "?")), "seed": int(cfg.seed),
         "metrics": {}, "metrics_per_field": {}, "val_metrics": {}, "metric_info": {},
         "n_parameters": None, "train_time_s": None, "inference_time_per_sample_s": None,
@@ -157,22 +223,28 @@ def run(cfg: DictConfig) -> RunResult:
         results.write(record, result_path)
     try:
         L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-        datamodule = build_data(cfg)
-        meta = datamodule.meta
-        model = build_model(cfg, meta)
-        system = build_system(cfg, model, meta)
-        system.run_info = {"model": record["model"], "dataset": record["dataset"],
-                           "system": record["system"], "config_hash": record["config_hash"]}
+        cls = system_class(cfg)
+        named = bool(cfg.get("datasets"))
+        cls.check_datasets([f"datasets.{k}" if named else k for k in record["datasets"]],
+                           record["system"])
+        datamodules = build_datasets(cfg)
+        metas = {k: dm.meta for k, dm in datamodules.items()}
+        model = build_model(cfg, cls.model_meta(metas))
+        system = build_system(cfg, cls, model, metas)
+        system.identity = {"model": record["model"], "datasets": record["datasets"],
+                           "dataset": record["dataset"], "system": record["system"],
+                           "config_hash": record["config_hash"]}
+        datamodule = cls.datamodule(datamodules)
         datamodule.prepare_data()
         datamodule.setup("fit")
-        system.set_normalizers(datamodule.stats)
-        record["split_sizes"] = datamodule.split_sizes
+        system.set_normalizers({k: dm.stats for k, dm in datamodules.items()})
+        record["split_sizes"] = _split_sizes(datamodules)
         record["n_parameters"] = int(sum(p.numel() for p in model.parameters()))
-        record["metric_info"] = system.test_metrics.info()
+        record["metric_info"] = system.metric_info()
 
         ckpt_path = _resume_checkpoint(cfg, run_dir)
         if ckpt_path is not None:
-            check_checkpoint(ckpt_path, system.run_info)
+            check_checkpoint(ckpt_path, system.identity)
         trainer = _build_trainer(cfg, run_dir)
         record["device"] = (f"{trainer.strategy.root_device.type} x {trainer.world_size}"
                             if trainer.world_size > 1 else str(trainer.strategy.root_device))
@@ -184,15 +256,14 @@ def run(cfg: DictConfig) -> RunResult:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         trainer.test(system, datamodule=datamodule, ckpt_path=best or None, verbose=False)
         record["checkpoint"] = best or None
-        record["val_metrics"] = dict(system.val_results)
-        record.update(system.test_results)
+        record.update(system.results())
         bad = {k: v for k, v in record["metrics"].items() if not _finite(v)}
         if bad:
             raise FloatingPointError(f"test metrics are not finite: {bad}")
         record["status"] = "ok"
         if rank_zero and cfg.get("plots", True):
             try:
-                _plot(system, datamodule, run_dir, record)
+                _plot(system, next(iter(datamodules.values())), run_dir, record)
             except Exception as exc:  # a figure is not worth a failed run
                 print(f"pdebench: predictions.png not written: {exc}", file=sys.stderr)
     except BaseException as exc:
@@ -208,7 +279,15 @@ def run(cfg: DictConfig) -> RunResult:
     return RunResult("ok", record, result_path)
 
 
-def _plot(system: L.LightningModule, datamodule: PDEDataModule, run_dir: Path,
+def _split_sizes(datamodules: dict[str, PDEDataModule]) -> dict[str, int]:
+    """Split sizes of the single dataset, or ``<name>/<split>`` of each named one."""
+    if len(datamodules) == 1:
+        return next(iter(datamodules.values())).split_sizes
+    return {f"{k}/{split}": n for k, dm in datamodules.items()
+            for split, n in dm.split_sizes.items()}
+
+
+def _plot(system: System, datamodule: PDEDataModule, run_dir: Path,
           record: dict[str, Any]) -> None:
     """``predictions.png``: three test samples, their targets, predictions and errors."""
     from torch.utils.data import default_collate
@@ -219,7 +298,7 @@ def _plot(system: L.LightningModule, datamodule: PDEDataModule, run_dir: Path,
     batch = default_collate([datamodule.dataset[int(i)] for i in test])
     system.eval()
     with torch.no_grad():
-        pred = system(batch["x"].to(system.device)).cpu()
+        pred = system.predict_fields(batch["x"].to(system.device)).cpu()
     title = (f"{record['model']} on {record['dataset']} (seed {record['seed']}): test "
              f"pdebench/nrmse {record['metrics'].get('pdebench/nrmse', float('nan')):.4g}")
     plot_predictions(batch["x"], batch["y"], pred, datamodule.meta,

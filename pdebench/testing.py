@@ -1,12 +1,16 @@
-"""Conformance checks a plugin author runs on a model (and the harness runs on its whole zoo).
+"""Conformance checks a plugin author runs on a model or a dataset (and the harness runs on its
+whole zoo and every built-in dataset).
 
 Example (in the plugin's own tests)::
 
-    from pdebench.testing import check_model, tiny_meta
-    from my_plugin import build_my_model
+    from pdebench.testing import check_dataset, check_model, tiny_meta
+    from my_plugin import MySource, build_my_model
 
-    def test_conforms():
+    def test_model_conforms():
         check_model(build_my_model, tiny_meta(spatial_dims=2), hidden=8)
+
+    def test_dataset_conforms(tmp_path):
+        check_dataset(MySource(n_samples=12, data_dir=tmp_path))
 
 Each check raises :class:`ConformanceError` with a message saying what the harness expects.
 """
@@ -14,6 +18,7 @@ Each check raises :class:`ConformanceError` with a message saying what the harne
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -159,3 +164,128 @@ def recorded_floor(source: Any) -> dict[str, float]:
     if path is not None and str(path).endswith(".h5"):
         return dict(read_store_info(path)[2].get("physics_floor", {}))
     return dict(getattr(source, "recorded_physics_floor", lambda: {})())
+
+
+# ----------------------------------------------------------------------------------------------
+# Datasets
+# ----------------------------------------------------------------------------------------------
+
+def check_dataset(source: Any, n_check: int = 3) -> Any:
+    """Check that ``source`` meets the harness's dataset contract; return its opened dataset.
+
+    The contract (:class:`pdebench.data.source.DataSource`): a :class:`DatasetMeta` whose fields,
+    grid and time axis are consistent; ``prepare()`` that can run twice; ``open()`` giving a
+    non-empty map-style dataset of ``{"x": (C_in, *spatial), "y": (C_out, *spatial)}`` float32
+    tensors, finite, the same on every open and after pickling (DataLoader workers); per-sample
+    trajectory ids (``groups``) when samples are windows of trajectories; a card; and, when
+    ``meta.pde`` names an equation, an equation that is registered and whose physics metrics the
+    dataset can feed (its parameters present), finite on the reference, and equal to the physics
+    floor the dataset recorded, if it recorded one.
+
+    Raises
+    ------
+    ConformanceError
+        Naming the dataset and what the harness expected.
+    """
+    import pickle
+    import re
+
+    from pdebench.data.source import DataSource
+
+    if not isinstance(source, DataSource):
+        raise ConformanceError(f"{type(source).__name__} is not a pdebench.data.DataSource")
+    meta = source.meta
+    where = f"dataset {getattr(meta, 'name', '?')!r}"
+    if not isinstance(meta, DatasetMeta):
+        raise ConformanceError(f"{where}: meta is a {type(meta).__name__}, not a DatasetMeta")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", meta.name):
+        raise ConformanceError(f"{where}: the name must be lower snake case")
+    for kind, names in (("input", meta.input_fields), ("output", meta.output_fields)):
+        if len(set(names)) != len(names):
+            raise ConformanceError(f"{where}: {kind} field names repeat: {names}")
+    if meta.grid not in ("cell_centered", "vertex", "points"):
+        raise ConformanceError(f"{where}: grid {meta.grid!r}; valid: cell_centered, vertex, "
+                               "points")
+    if meta.time is not None and ("n_frames" not in meta.time or not (
+            meta.time.get("dt") is None or float(meta.time["dt"]) > 0)):
+        raise ConformanceError(f"{where}: meta.time must give n_frames (and dt > 0 where the "
+                               f"frame spacing is known), got {meta.time}")
+    _check_equation(meta, where)
+
+    source.prepare()
+    source.prepare()  # idempotent: a second call finds the data ready
+    dataset = source.open()
+    if len(dataset) < 1:
+        raise ConformanceError(f"{where}: open() gave an empty dataset")
+    picks = sorted({0, len(dataset) - 1, *range(0, len(dataset), max(1, len(dataset)
+                                                                      // n_check))})[:n_check]
+    expect = {"x": (meta.in_channels, *meta.resolution),
+              "y": (meta.out_channels, *meta.resolution)}
+    again = source.open()
+    copied = pickle.loads(pickle.dumps(dataset))
+    for i in picks:
+        sample = dataset[i]
+        if not isinstance(sample, dict) or not {"x", "y"} <= set(sample):
+            raise ConformanceError(f"{where}: sample {i} must be a dict with 'x' and 'y'")
+        for key, shape in expect.items():
+            t = sample[key]
+            if not isinstance(t, torch.Tensor) or t.dtype != torch.float32:
+                raise ConformanceError(f"{where}: sample {i} {key!r} must be a float32 tensor, "
+                                       f"got {getattr(t, 'dtype', type(t).__name__)}")
+            if tuple(t.shape) != shape:
+                raise ConformanceError(f"{where}: sample {i} {key!r} has shape "
+                                       f"{tuple(t.shape)}, meta says {shape}")
+            if not torch.isfinite(t).all():
+                raise ConformanceError(f"{where}: sample {i} {key!r} has NaN or inf")
+            for other, label in ((again, "a second open()"), (copied, "a pickled copy")):
+                if not torch.equal(other[i][key], t):
+                    raise ConformanceError(f"{where}: sample {i} {key!r} differs in {label} "
+                                           "(samples must be deterministic and picklable)")
+    groups = getattr(dataset, "groups", None)
+    if groups is not None and len(groups) != len(dataset):
+        raise ConformanceError(f"{where}: groups has {len(groups)} entries for "
+                               f"{len(dataset)} samples (one trajectory id per sample)")
+    if not source.card().strip():
+        raise ConformanceError(f"{where}: card() is empty: document the dataset (a docstring)")
+    if meta.pde and meta.grid != "points":
+        values = physics_values(meta, dataset, indices=picks)
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+        if bad:
+            raise ConformanceError(f"{where}: physics metrics of the reference are not finite: "
+                                   f"{bad}")
+        floor = recorded_floor(source)
+        if floor:
+            got = physics_values(meta, dataset)
+            off = {k: (v, got.get(k)) for k, v in floor.items()
+                   if got.get(k) is None or not math.isclose(v, got[k], rel_tol=1e-6,
+                                                             abs_tol=1e-12)}
+            if off or set(got) != set(floor):
+                raise ConformanceError(
+                    f"{where}: the reference does not score the physics floor it recorded "
+                    f"(recorded, now): {off or (sorted(floor), sorted(got))}")
+    return dataset
+
+
+def _check_equation(meta: DatasetMeta, where: str) -> None:
+    """The equation ``meta.pde`` names is registered and the dataset can feed it."""
+    if not meta.pde:
+        return
+    from pdebench.metrics.physics import equation_for
+    from pdebench.physics.grid import GridPhysics, PhysicsUnavailable
+    from pdebench.registry import UnknownNameError
+
+    try:
+        eq = equation_for(meta)
+    except UnknownNameError as exc:
+        raise ConformanceError(str(exc)) from None
+    if meta.grid == "points":
+        return
+    try:
+        grid = GridPhysics(eq, meta)
+    except PhysicsUnavailable as exc:
+        raise ConformanceError(f"{where}: its equation cannot score it: {exc}") from None
+    if not grid.components:
+        raise ConformanceError(
+            f"{where}: none of the components of equation {eq.name!r} can be evaluated from "
+            f"its fields (outputs {meta.output_fields}, inputs {meta.input_fields}); the "
+            f"components need {[c.needs for c in eq.components.values()]}")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import h5py
-import numpy as np
 import pytest
+from published_layouts import write_pdebench_darcy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,26 +30,6 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.pop("PDEBENCH_DATA", None)
     else:
         os.environ["PDEBENCH_DATA"] = old
-
-
-def write_pdebench_darcy(path: Path, n: int = 12, res: int = 16, beta: float | None = 1.0,
-                         seed: int = 0, coords: bool = True) -> Path:
-    """A tiny file in PDEBench's Darcy layout: nu (N, H, W), tensor (N, 1, H, W)."""
-    rng = np.random.default_rng(seed)
-    nu = np.where(rng.random((n, res, res)) > 0.5, 1.0, 0.1).astype(np.float32)
-    x = (np.arange(res) + 0.5) / res
-    yy, xx = np.meshgrid(x, x, indexing="ij")
-    base = np.sin(np.pi * xx) * np.sin(np.pi * yy)
-    u = (base[None] * (1 + 0.1 * rng.standard_normal((n, 1, 1)))).astype(np.float32)
-    with h5py.File(path, "w") as fh:
-        fh["nu"] = nu
-        fh["tensor"] = u[:, None]
-        if coords:
-            fh["x-coordinate"] = x
-            fh["y-coordinate"] = x
-        if beta is not None:
-            fh.attrs["beta"] = beta
-    return path
 
 
 @pytest.fixture

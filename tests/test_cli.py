@@ -55,11 +55,23 @@ def test_bad_data_file_is_one_clear_message(tmp_path):
     assert json.loads((run_dir / "result.json").read_text())["status"] == "failed"
 
 
+def test_old_dataset_name_fails_naming_the_new_one(tmp_path):
+    out = _pdebench("data=electro_thermal", cwd=tmp_path, timeout=120)
+    assert out.returncode == 1
+    assert ("data=electro_thermal: dataset 'electro_thermal' was renamed to 'te_heat'"
+            in out.stderr)
+    assert "Traceback" not in out.stderr and not list(tmp_path.rglob("result.json"))
+
+
 def test_sweep_writes_one_record_per_job(tmp_path):
     sweep = tmp_path / "sweep"
     out = _pdebench("-m", "model=fno", "data=darcy", "seed=0,1", f"hydra.sweep.dir={sweep}",
-                    *TINY, cwd=tmp_path)
+                    *TINY, "trainer.enable_progress_bar=true", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
+    # a log file (not a terminal) gets one readable line per epoch, not a redrawn bar
+    assert out.stdout.count("epoch 2/2  train/loss ") == 2, out.stdout[-2000:]
+    assert "val/pdebench/nrmse" in out.stdout
+    assert "\r" not in out.stdout + out.stderr
     records = sorted(sweep.rglob("result.json"))
     assert len(records) == 2
     seeds = sorted(json.loads(p.read_text())["seed"] for p in records)

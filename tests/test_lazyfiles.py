@@ -272,10 +272,15 @@ def test_large_conversions_show_progress(tmp_path, capsys, monkeypatch):
 
     np.savez_compressed(tmp_path / "a.npz", x=RNG.random((200, 50)))
     np.savez_compressed(tmp_path / "b.npz", x=RNG.random((200, 50)))
-    monkeypatch.setattr(lf, "PROGRESS_BYTES", 1)  # a bar for any conversion
+    monkeypatch.setattr(lf, "PROGRESS_BYTES", 1)  # progress for any conversion
+    monkeypatch.setenv("PDEBENCH_PROGRESS", "bar")  # as on a terminal
     npz_arrays(tmp_path / "a.npz", tmp_path / "cache", chunk_bytes=8000)
     err = capsys.readouterr().err
     assert "converting member 'x':" in err and "/78.1k" in err  # a bar over 200 * 50 * 8 bytes
+    monkeypatch.setenv("PDEBENCH_PROGRESS", "lines")  # as in a log file: plain lines, no \r
+    npz_arrays(tmp_path / "a.npz", tmp_path / "cache2", chunk_bytes=8000)
+    err = capsys.readouterr().err
+    assert "converting member 'x': 80000/80000 B (100%)" in err and "\r" not in err
     monkeypatch.setattr(lf, "PROGRESS_BYTES", 2**30)
     npz_arrays(tmp_path / "b.npz", tmp_path / "cache")
     err = capsys.readouterr().err

@@ -5,42 +5,10 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from published_layouts import cfd_2d, multi_group, single_1d
 
 from pdebench.data.store import DataFileError
 from pdebench.datasets.pdebench_suite.files import PDEBenchTrajectoryFile
-
-
-def single_1d(path, n=4, T=6, X=16, t_extra=True):
-    rng = np.random.default_rng(0)
-    with h5py.File(path, "w") as fh:
-        fh["tensor"] = rng.random((n, T, X)).astype(np.float32)
-        fh["x-coordinate"] = (np.arange(X) + 0.5) / X
-        fh["t-coordinate"] = np.linspace(0, 2, T + 1 if t_extra else T)
-    return path
-
-
-def cfd_2d(path, n=3, T=4, H=8, W=8):
-    rng = np.random.default_rng(1)
-    with h5py.File(path, "w") as fh:
-        for k in ("density", "pressure", "Vx", "Vy"):
-            fh[k] = rng.random((n, T, H, W)).astype(np.float32)
-        fh["x-coordinate"] = (np.arange(W) + 0.5) / W
-        fh["y-coordinate"] = (np.arange(H) + 0.5) / H
-        fh.attrs["M"] = 0.1
-        fh.attrs["eta"] = 0.01
-    return path
-
-
-def multi_group(path, n=3, T=5, H=8, W=8, C=2):
-    rng = np.random.default_rng(2)
-    with h5py.File(path, "w") as fh:
-        for i in range(n):
-            g = fh.create_group(f"{i:04d}")
-            g["data"] = rng.random((T, H, W, C)).astype(np.float32)
-            g["grid/x"] = np.linspace(-1 + 1 / W, 1 - 1 / W, W)
-            g["grid/y"] = np.linspace(-1 + 1 / H, 1 - 1 / H, H)
-            g["grid/t"] = np.linspace(0, 5, T)
-    return path
 
 
 def test_single_file_1d_burgers(tmp_path):

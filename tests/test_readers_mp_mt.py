@@ -7,6 +7,14 @@ import numpy as np
 import pytest
 import scipy.io
 import torch
+from published_layouts import (
+    darcy_arrays,
+    write_mat_dir,
+    write_npy_dir,
+    write_npz,
+    write_pt,
+    write_v73,
+)
 
 from pdebench.data.lazyfiles import MappedArray
 from pdebench.data.store import DataFileError
@@ -17,31 +25,7 @@ from pdebench.datasets.multiphysics_bench.files import (
     MultiphysicsPtFile,
 )
 
-
-def write_v73(path, arrays):
-    """A MATLAB v7.3-style file: HDF5 behind MATLAB's 512-byte header, arrays stored transposed,
-    complex arrays as (real, imag) compounds."""
-    with h5py.File(path, "w", userblock_size=512) as fh:
-        for key, value in arrays.items():
-            value = np.asarray(value)
-            if np.iscomplexobj(value):
-                c = np.empty(value.shape, [("real", "<f8"), ("imag", "<f8")])
-                c["real"], c["imag"] = value.real, value.imag
-                value = c
-            fh[key] = value.T
-    with open(path, "r+b") as fh:
-        fh.write(b"MATLAB 7.3 MAT-file, tiny test".ljust(128, b" "))
-    return path
-
-
 # --- Multiphysics Bench .pt --------------------------------------------------------------------
-
-def write_pt(path, n=6, cin=2, cout=3, res=8, **extra):
-    g = torch.Generator().manual_seed(0)
-    data = {"x": torch.rand(n, cin, res, res, generator=g) * 1.8 - 0.9,
-            "y": torch.rand(n, cout, res, res, generator=g) * 1.8 - 0.9, **extra}
-    torch.save(data, path)
-    return path
 
 
 def test_pt_dict_meta_values_and_lazy(tmp_path):
@@ -142,13 +126,6 @@ def test_pt_dict_trains_end_to_end(tmp_path):
 
 # --- Multiphysics Bench merge_{id}.npy ---------------------------------------------------------
 
-def write_npy_dir(root, n=5, shape=(6, 8, 4)):
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        np.save(root / f"merge_{i * 5}.npy", rng.random(shape).astype(np.float32))
-    return root
-
 
 def test_npy_folder(tmp_path):
     root = write_npy_dir(tmp_path / "mp")
@@ -188,19 +165,6 @@ def test_npy_folder_nan(tmp_path):
 
 
 # --- Multiphysics Bench .mat folders -----------------------------------------------------------
-
-def write_mat_dir(root, n=3, shape=(6, 8), v73_last=True):
-    root.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(n):
-        values = {"export_sigma": rng.random(shape),
-                  "export_Ez": rng.random(shape) + 1j * rng.random(shape),
-                  "export_T": rng.random(shape)}
-        if v73_last and i == n - 1:
-            write_v73(root / f"sample_{i}.mat", values)
-        else:
-            scipy.io.savemat(root / f"sample_{i}.mat", values)
-    return root
 
 
 def test_mat_folder_complex_fields(tmp_path):
@@ -243,13 +207,6 @@ def test_mat_folder_malformed(tmp_path):
 
 
 # --- multi-task DeepONet: Fisher-KPP .npz ------------------------------------------------------
-
-def write_npz(path, n=5, beta=True, n_x=64, n_t=20, **override):
-    rng = np.random.default_rng(2)
-    arrays = {"inputs": rng.random((n, n_x + (2 if beta else 1))),
-              "outputs": rng.random((n, n_t * n_x)), **override}
-    np.savez(path, **arrays)
-    return path
 
 
 def test_fisher_npz(tmp_path):
@@ -320,17 +277,6 @@ def test_fisher_npz_nan(tmp_path):
 
 
 # --- multi-task DeepONet: Darcy on several geometries .mat -------------------------------------
-
-def darcy_arrays(n_train=5, n_test=3, h=6, w=7, ids=False):
-    rng = np.random.default_rng(4)
-    yy, xx = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 2, w), indexing="ij")
-    out = {"xx": xx, "yy": yy}
-    for part, n in (("train", n_train), ("test", n_test)):
-        out[f"k_{part}"] = rng.random((n, h, w))
-        out[f"u_{part}"] = rng.random((n, h, w))
-        out[f"shape_{part}"] = (rng.integers(0, 3, (n, 1)).astype(float) if ids
-                                else (rng.random((n, h, w)) > 0.3).astype(float))
-    return out
 
 
 @pytest.mark.parametrize("fmt", ["v5", "v5_compressed", "v73"])

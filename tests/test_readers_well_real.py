@@ -7,46 +7,13 @@ import json
 import h5py
 import numpy as np
 import pytest
+from published_layouts import write_real, write_well
 
 from pdebench.data.store import DataFileError
 from pdebench.datasets.realpdebench.files import RealPDEBenchFiles, parse_sim_id
 from pdebench.datasets.the_well.files import TheWellFile
 
 # --- The Well ----------------------------------------------------------------------------------
-
-def write_well(path, B=3, T=5, nx=8, ny=6, seed=0):
-    """A tiny Well file: t0 buoyancy (B, T, x, y), t0 obstacle constant in time and sample and
-    along y (x,), t1 velocity (B, T, x, y, 2), t2 stress shared by all samples (T, x, y, 2, 2)."""
-    rng = np.random.default_rng(seed)
-    with h5py.File(path, "w") as fh:
-        fh.attrs.update({"dataset_name": "tiny_well", "n_spatial_dims": 2,
-                         "grid_type": "cartesian", "n_trajectories": B, "Ra": 1e6})
-        d = fh.create_group("dimensions")
-        d.attrs["spatial_dims"] = ["x", "y"]
-        d["time"] = np.linspace(0.0, 1.0, T)
-        d["x"] = (np.arange(nx) + 0.5) / nx * 2.0
-        d["y"] = (np.arange(ny) + 0.5) / ny
-        for name, kind, dim in (("x_periodic", "PERIODIC", "x"), ("y_wall", "WALL", "y")):
-            g = fh.create_group(f"boundary_conditions/{name}")
-            g.attrs.update({"bc_type": kind, "associated_dims": [dim], "sample_varying": False,
-                            "time_varying": False})
-            g["mask"] = np.zeros(nx if dim == "x" else ny, bool)
-            g["values"] = np.zeros(0)
-        fh["scalars/Ra"] = 1e6
-
-        def field(key, data, sv=True, tv=True, dv=(True, True)):
-            fh[key] = data.astype(np.float32)
-            fh[key].attrs.update({"sample_varying": sv, "time_varying": tv,
-                                  "dim_varying": np.array(dv)})
-
-        fh.create_group("t0_fields").attrs["field_names"] = ["buoyancy", "obstacle"]
-        field("t0_fields/buoyancy", rng.random((B, T, nx, ny)))
-        field("t0_fields/obstacle", rng.random(nx), sv=False, tv=False, dv=(True, False))
-        fh.create_group("t1_fields").attrs["field_names"] = ["velocity"]
-        field("t1_fields/velocity", rng.random((B, T, nx, ny, 2)))
-        fh.create_group("t2_fields").attrs["field_names"] = ["stress"]
-        field("t2_fields/stress", rng.random((T, nx, ny, 2, 2)), sv=False)
-    return path
 
 
 def test_well_file_meta_and_values(tmp_path):
@@ -167,26 +134,6 @@ def test_well_trains_end_to_end(tmp_path):
 
 
 # --- RealPDEBench ------------------------------------------------------------------------------
-
-def write_real(root, scenario="cylinder", kind="real", ids=("1800", "2000", "2200", "2400",
-                                                               "2600"), T=6, H=4, W=5,
-               splits=None, seed=0):
-    """Tiny RealPDEBench scenario: fluid files (u, v [, p]) with x (W,), y (H,) decreasing, t."""
-    rng = np.random.default_rng(seed)
-    folder = root / scenario / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    for sid in ids:
-        with h5py.File(folder / f"{sid}.h5", "w") as fh:
-            for k in ("u", "v", "p") if kind == "numerical" else ("u", "v"):
-                fh[f"measured_data/{k}"] = rng.random((T, H, W)).astype(np.float32)
-            fh["x"] = np.linspace(0.0, 0.4, W)
-            fh["y"] = np.linspace(0.15, 0.0, H)
-            fh["t"] = np.arange(T) * 0.01
-    splits = splits or {"in_dist_test": [ids[0]], "out_dist_test": [[float(ids[-1])]],
-                        "remain": [float(i) for i in ids[1:3]] + [ids[3]]}
-    for name, entries in splits.items():
-        (root / scenario / f"{name}_params_{kind}.json").write_text(json.dumps(entries))
-    return folder
 
 
 def test_sim_ids():

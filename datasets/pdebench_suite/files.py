@@ -265,6 +265,8 @@ class PDEBenchTrajectoryFile(DataSource):
         time = {"n_frames": r.n_frames}
         if t is not None:
             time.update({"t_start": float(t[0]), "t_end": float(t[-1])})
+            if len(t) > 1:
+                time["dt"] = float(t[1] - t[0])
         return DatasetMeta(
             name="pdebench_file", pde=pde, spatial_dims=len(r.spatial), resolution=r.spatial,
             extent=r.coords["extent"], input_fields=window_fields(r.fields, self.history),

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from pdebench import __version__
 from pdebench.data.arrays import FieldSpec, H5SampleDataset
@@ -17,6 +16,7 @@ from pdebench.data.meta import DatasetMeta
 from pdebench.data.source import DataSource
 from pdebench.data.store import cache_key, write_store, write_trajectory_store
 from pdebench.data.trajectories import StoreTrajectories, TrajectoryWindows, window_fields
+from pdebench.progress import progress as progress_counter
 
 Progress = Callable[[int, int], None]
 
@@ -67,8 +67,7 @@ class GeneratedSource(DataSource):
 
     def _build(self) -> Path:
         n = int(self.params.get("n_samples", 0)) or None
-        with tqdm(total=n, desc=f"generating {self.name}", unit=self.unit,
-                  dynamic_ncols=True) as bar:
+        with progress_counter(total=n, desc=f"generating {self.name}", unit=self.unit) as bar:
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)

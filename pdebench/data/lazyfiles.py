@@ -42,10 +42,10 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from tqdm.auto import tqdm
 
 from pdebench.data.source import file_lock
 from pdebench.data.store import DataFileError, atomic_h5
+from pdebench.progress import LineProgress, progress
 
 CHUNK_BYTES = 16 * 2**20  # largest block of values held in memory while converting
 PROGRESS_BYTES = 256 * 2**20  # conversions at least this large show a progress bar
@@ -277,9 +277,9 @@ def _ensure_cache(path: Path, cache: Path, variables: dict[str, _Var],
                         else f"{nbytes / 2**20:.2f} MiB")
                 print(f"pdebench: converting {path.name} {label} ({size}) to a lazily readable "
                       f"cache at {cache}", file=sys.stderr)
-                bar = tqdm(total=nbytes, unit="B", unit_scale=True, unit_divisor=1024,
-                           desc=f"converting {label}", file=sys.stderr, leave=False,
-                           disable=nbytes < PROGRESS_BYTES, dynamic_ncols=True)
+                bar = (progress(total=nbytes, unit="B", desc=f"converting {label}",
+                                file=sys.stderr, unit_scale=True, unit_divisor=1024, leave=False)
+                       if nbytes >= PROGRESS_BYTES else LineProgress(nbytes, enabled=False))
                 try:
                     with bar:
                         write(fh, chunk_bytes, bar.update)

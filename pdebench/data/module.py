@@ -100,3 +100,42 @@ class PDEDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", False, self.eval_batch_size)
+
+
+class NamedDataModules(L.LightningDataModule):
+    """Several named datasets of one run (tasks of a multi-task run, the simulated and real sides
+    of a sim-to-real run), iterated together.
+
+    Training batches are dicts ``{name: batch}`` (Lightning's ``CombinedLoader``,
+    ``max_size_cycle``: an epoch runs until the longest loader is exhausted, shorter ones cycle);
+    validation and test batches come one dataset after the other (``sequential``), with the
+    dataset's position in :attr:`names` as ``dataloader_idx``.
+    """
+
+    def __init__(self, datamodules: dict[str, PDEDataModule] | Any) -> None:
+        super().__init__()
+        self.datamodules = dict(datamodules)
+        self.names = list(self.datamodules)
+
+    def prepare_data(self) -> None:
+        for dm in self.datamodules.values():
+            dm.prepare_data()
+
+    def setup(self, stage: str | None = None) -> None:
+        for dm in self.datamodules.values():
+            dm.setup(stage)
+
+    def _combined(self, which: str, mode: str) -> Any:
+        from lightning.pytorch.utilities.combined_loader import CombinedLoader
+
+        return CombinedLoader({n: getattr(dm, which)() for n, dm in self.datamodules.items()},
+                              mode=mode)
+
+    def train_dataloader(self) -> Any:
+        return self._combined("train_dataloader", "max_size_cycle")
+
+    def val_dataloader(self) -> Any:
+        return self._combined("val_dataloader", "sequential")
+
+    def test_dataloader(self) -> Any:
+        return self._combined("test_dataloader", "sequential")

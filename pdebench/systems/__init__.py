@@ -1,4 +1,6 @@
-"""LightningModules, one per training paradigm."""
+"""Training paradigms: one :class:`~pdebench.systems.base.System` (a LightningModule on the
+contract ``run.py`` relies on) per paradigm, registered through the entry point
+``builtin_systems``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ if TYPE_CHECKING:
 
 
 def register(api: PluginAPI) -> None:
+    """Register the built-in systems (configs ``conf/system/<name>.yaml``)."""
     from pdebench.systems.operator import OperatorSystem
 
     api.register_system("operator", OperatorSystem,

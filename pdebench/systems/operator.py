@@ -7,19 +7,24 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.normalize import ChannelNormalizer
 from pdebench.metrics.collection import FieldMetrics
+from pdebench.systems.base import (
+    MetricFactories,
+    NonFiniteLossError,
+    Stats,
+    System,
+    check_finite_loss,
+)
+
+__all__ = ["LOSSES", "NonFiniteLossError", "OperatorSystem", "cosine_schedule",
+           "relative_l2_loss"]
 
 LOSSES = ("mse", "rel_l2")
-
-
-class NonFiniteLossError(FloatingPointError):
-    """Training produced NaN or inf."""
 
 
 def relative_l2_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -32,8 +37,8 @@ def relative_l2_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (diff / ref).mean()
 
 
-class OperatorSystem(L.LightningModule):
-    """Train ``model`` to map normalised inputs to normalised targets.
+class OperatorSystem(System):
+    """Train ``model`` to map normalised inputs to normalised targets (one dataset).
 
     The model sees ``x`` normalised per channel with training-split statistics and predicts ``y``
     normalised the same way; the loss is taken on de-normalised (physical) fields when
@@ -43,8 +48,9 @@ class OperatorSystem(L.LightningModule):
     ----------
     model : nn.Module
         (batch, C_in, *spatial) -> (batch, C_out, *spatial).
-    meta : DatasetMeta
-    metrics : mapping name -> factory(meta) -> torchmetrics.Metric
+    metas : mapping name -> DatasetMeta
+        The run's single dataset.
+    metrics : mapping dataset name -> (mapping metric name -> factory(meta) -> Metric)
         Evaluated on the validation and test splits.
     optimizer : callable(params) -> Optimizer
         A ``_partial_`` optimiser from the config.
@@ -53,13 +59,16 @@ class OperatorSystem(L.LightningModule):
     loss : {"mse", "rel_l2"}
     """
 
-    def __init__(self, model: nn.Module, meta: DatasetMeta,
-                 metrics: Mapping[str, Callable[[DatasetMeta], Any]],
-                 optimizer: Callable[..., torch.optim.Optimizer],
+    n_datasets = 1
+
+    def __init__(self, model: nn.Module, metas: Mapping[str, DatasetMeta],
+                 metrics: MetricFactories, optimizer: Callable[..., torch.optim.Optimizer],
                  scheduler: Callable[..., Any] | None = None, loss: str = "rel_l2") -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"system.loss={loss!r} is unknown; valid: {', '.join(LOSSES)}")
+        (self.dataset_name, meta), = metas.items()
+        metrics = metrics[self.dataset_name]
         self.model = model
         self.meta = meta
         self.loss_name = loss
@@ -73,11 +82,20 @@ class OperatorSystem(L.LightningModule):
         self.val_results: dict[str, float] = {}
         self._infer_time = 0.0
         self._infer_samples = 0
-        self.run_info: dict[str, Any] = {}  # model/dataset names, stored in checkpoints
 
-    def set_normalizers(self, stats: Mapping[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
-        self.x_norm.set_stats(*stats["x"])
-        self.y_norm.set_stats(*stats["y"])
+    def set_normalizers(self, stats: Stats) -> None:
+        own = stats[self.dataset_name]
+        self.x_norm.set_stats(*own["x"])
+        self.y_norm.set_stats(*own["y"])
+
+    def metric_info(self) -> dict[str, dict[str, bool]]:
+        return self.test_metrics.info()
+
+    def results(self) -> dict[str, Any]:
+        return {**self.test_results, "val_metrics": dict(self.val_results)}
+
+    def predict_fields(self, x: torch.Tensor) -> torch.Tensor:
+        return self(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Physical input (batch, C_in, *spatial) -> physical prediction (batch, C_out, *spatial)."""
@@ -91,11 +109,8 @@ class OperatorSystem(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._loss(self.model(self.x_norm.encode(batch["x"])), batch["y"])
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(
-                f"training loss is {loss.item()} at epoch {self.current_epoch}, step "
-                f"{self.global_step}: lower the learning rate (system.optimizer.lr) or check "
-                "the data")
+        check_finite_loss(loss, self, "lower the learning rate (system.optimizer.lr) or check "
+                                      "the data")
         self.log("train/loss", loss, prog_bar=True, batch_size=batch["x"].shape[0])
         return loss
 
@@ -140,17 +155,8 @@ class OperatorSystem(L.LightningModule):
         }
 
     def configure_optimizers(self) -> Any:
-        opt = self.optimizer_factory(self.model.parameters())
-        if self.scheduler_factory is None:
-            return opt
-        total = self.trainer.estimated_stepping_batches
-        if not math.isfinite(total):
-            raise ValueError("a scheduler needs a finite trainer.max_epochs or max_steps")
-        sched = self.scheduler_factory(opt, total_steps=int(total))
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["pdebench"] = dict(self.run_info)
+        return self.scheduler_config(self.optimizer_factory(self.model.parameters()),
+                                     self.scheduler_factory)
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
