@@ -36,7 +36,12 @@ def cmd_list(args: Sequence[str]) -> int:
         entries = REGISTRIES[kind].entries()
         print(f"{kind} ({len(entries)}):")
         width = max((len(e.name) for e in entries), default=0)
-        for e in entries:
+        suite = None
+        for e in _by_suite(entries) if kind == "datasets" else entries:
+            here = _suite(e)
+            if kind == "datasets" and here != suite:
+                suite = here
+                print(f" {suite}:")
             origin = "" if e.source.startswith("builtin") else f"  [{e.source}]"
             print(f"  {e.name.ljust(width)}  {e.description}{origin}")
             if kind == "equations":
@@ -51,6 +56,25 @@ def cmd_list(args: Sequence[str]) -> int:
     if kinds == list(KINDS):
         print("Use them as: python -m pdebench model=<model> data=<dataset> system=<system>")
     return 0
+
+
+def _suite(entry) -> str:
+    """The suite a dataset comes from (its package under pdebench.datasets), or its plugin."""
+    module = getattr(entry.target, "__module__", "") or ""
+    parts = module.split(".")
+    if parts[:2] == ["pdebench", "datasets"] and len(parts) > 2:
+        return parts[2]
+    return f"plugin {entry.source}"
+
+
+def _by_suite(entries: list) -> list:
+    """Datasets grouped by suite (suites in the order they registered), by name within one."""
+    from pdebench.registry import DATASETS
+
+    order: dict[str, int] = {}
+    for e in DATASETS.in_registration_order():
+        order.setdefault(_suite(e), len(order))
+    return sorted(entries, key=lambda e: (order.get(_suite(e), len(order)), e.name))
 
 
 def cmd_show(args: Sequence[str]) -> int:

@@ -144,6 +144,11 @@ class Registry:
         load_plugins()
         return [self._entries[n] for n in sorted(self._entries)]
 
+    def in_registration_order(self) -> list[Entry]:
+        """Entries in the order they were registered (built-ins first, in their own order)."""
+        load_plugins()
+        return list(self._entries.values())
+
     def __contains__(self, name: object) -> bool:
         load_plugins()
         return name in self._entries
