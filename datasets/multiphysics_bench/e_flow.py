@@ -70,7 +70,8 @@ class EFlowSource(GeneratedPairs):
             output_fields=("V", "u", "v"), units=dict.fromkeys(("kappa", "k_p", "V", "u", "v"),
                                                                "1"),
             grid="cell_centered",
-            boundary_conditions={"V": "dirichlet_x_neumann_y", "p": "dirichlet_x_neumann_y"},
+            boundary_conditions={"V": "dirichlet_x_neumann_y", "p": "dirichlet_x_neumann_y",
+                                 "v": "dirichlet_zero_y"},
             pde_params={k: p[k] for k in ("kappa0", "k_p0", "k_v", "v_applied", "dp")},
             extra={"generated": True},
         )

@@ -91,8 +91,9 @@ class VASource(GeneratedPairs):
             input_fields=("inv_rho", "mask"), output_fields=("p_re", "p_im", "p_abs"),
             units=dict.fromkeys(fields, "1"), grid="cell_centered",
             boundary_conditions={"p": "robin_absorbing", "disc": "neumann_zero_staircase"},
-            pde_params={k: p[k] for k in ("omega", "theta")},
-            extra={"generated": True, "time_convention": "exp(+i omega t)", "kappa": 1.0,
+            pde_params={**{k: p[k] for k in ("omega", "theta")}, "kappa": 1.0},
+            masks=("mask",),
+            extra={"generated": True, "time_convention": "exp(+i omega t)",
                    "reduced_from": "Multiphysics Bench acoustic-structure (2025)"},
         )
 
