@@ -96,7 +96,7 @@ class FisherKPPSource(GeneratedPairs):
             extent=((0.0, 1.0),), input_fields=inputs, output_fields=outputs,
             units={f: "1" for f in (*inputs, *outputs)}, grid="cell_centered",
             boundary_conditions={f: "periodic" for f in ("u0", *outputs)},
-            pde_params={"diffusivity": p["diffusivity"]},
+            pde_params={"diffusivity": p["diffusivity"], "frame_dt": p["t_end"] / p["n_frames"]},
             extra={"generated": True, "layout": "x: [u0, branch coefficients of u..u^4] (1D); "
                                                 "y: one channel per output frame",
                    "frame_times": self.frame_times().tolist(), "forms": forms,
@@ -116,9 +116,11 @@ class DarcyGeometriesSource(GeneratedPairs):
     """Darcy ``-div(K grad h) = 1`` on several geometries, ``h = 0`` on the boundary, ``K = exp(G)``.
 
     ``G`` a Gaussian random field with spherical covariance (range 0.25, sigma 1). Pairs: ``x``
-    (N, 2, n, n), channels ``log_k`` (standardised, 0 outside the domain) and ``mask``; ``y``
-    (N, 1, n, n), ``h`` (0 outside). ``geometries: [square, disc, triangle]`` are the training
-    tasks, ``[cross]`` the transfer target (see :mod:`.geometry_darcy_solver` for the shapes).
+    (N, 2, n, n), channels ``log_k = G / sigma`` (standardised by the field's law: zero mean, unit
+    variance; 0 outside the domain; ``K = exp(sigma log_k)`` with ``sigma`` in
+    ``meta.pde_params``) and ``mask``; ``y`` (N, 1, n, n), ``h`` (0 outside). ``geometries:
+    [square, disc, triangle]`` are the training tasks, ``[cross]`` the transfer target (see
+    :mod:`.geometry_darcy_solver` for the shapes).
 
     Parameters
     ----------
@@ -159,7 +161,8 @@ class DarcyGeometriesSource(GeneratedPairs):
                    "transfer_target": geoms == ["cross"],
                    "equation": "pdebench.physics.darcy.darcy_residual with "
                                "pdebench.physics.heat.MaskedFiniteDifference(mask, "
-                               "inner_bc='dirichlet_zero'); K = exp(sigma * log_k)",
+                               "inner_bc='dirichlet_zero'); K = exp(sigma * log_k); physics "
+                               "metrics: pdebench.physics.heat.DARCY_MASKED",
                    "labels": "generator['solver']['labels'] (geometry per sample)"},
         )
 
@@ -230,7 +233,10 @@ class HeatedPlateSource(GeneratedPairs):
             input_fields=("n_holes", "position", "mask"), output_fields=("T",),
             units={"n_holes": "1", "position": "1", "mask": "1", "T": "1"},
             grid="cell_centered", boundary_conditions={"T": "mixed"},
-            pde_params={"q": p["q"], "conductivity": p["conductivity"]},
+            pde_params={"q": p["q"], "conductivity": p["conductivity"],
+                        # the source in the solid: q for volume heating, 0 when q enters
+                        # through the bottom face
+                        "volume_source": p["q"] if p["heating"] == "volume" else 0.0},
             masks=("mask",),
             extra={"generated": True, "heating": p["heating"],
                    "boundary": {"x": BOX_BC[0], "y": BOX_BC[1], "z": BOX_BC[2],
@@ -241,7 +247,8 @@ class HeatedPlateSource(GeneratedPairs):
                    "equation": "pdebench.physics.heat.conduction_residual with "
                                "MaskedFiniteDifference(mask, bc=(dirichlet_zero, dirichlet_zero, "
                                "neumann_zero), inner_bc='neumann_zero'); the bottom-face flux is "
-                               "the source q / h_z in the bottom voxel layer",
+                               "the source q / h_z in the bottom voxel layer; physics metrics: "
+                               "pdebench.physics.heat.HEAT_CONDUCTION",
                    "labels": "generator['solver']['labels'] (subset, n_holes, position)"},
         )
 

@@ -17,12 +17,21 @@ with its second-order Taylor polynomial about ``u = 0``, ``e^-beta (1 + beta u +
 
 i.e. ``c = a e^-beta [1, beta - 1, beta (beta/2 - 1), -beta^2 / 2]`` as published (checked
 symbolically in ``tests/test_mtdeeponet.py``). The coefficients are an *encoding* of the task; the
-data are generated with the exact ``g3``.
+data are generated with the exact ``g3``. The encoding is invertible (:func:`reaction_parameters`):
+``beta = 1 + c2 / c1``, so the physics metrics read the exact reaction from the dataset's input
+channels.
+
+Written once: :func:`fisher_kpp_terms` are the terms ``(u_t, -D u_xx, -a g(u))``;
+:func:`fisher_kpp_residual` (the generator's self-check) sums them, and :data:`FISHER_KPP`
+(``DatasetMeta.pde = "fisher_kpp"``) evaluates them on the dataset's frames
+(:func:`fisher_kpp_frame_terms`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,11 +39,17 @@ from torch import Tensor
 
 from pdebench.physics.advection import _check_1d
 from pdebench.physics.derivatives import DerivativeProvider
+from pdebench.physics.equations import Component, Equation
 
-__all__ = ["FORMS", "branch_coefficients", "fisher_kpp_reaction", "fisher_kpp_residual"]
+__all__ = ["EQUATIONS", "FISHER_KPP", "FORMS", "branch_coefficients", "fisher_kpp_frame_terms",
+           "fisher_kpp_grid_terms", "fisher_kpp_reaction", "fisher_kpp_residual",
+           "fisher_kpp_terms", "fold_frames", "frame_midpoints", "reaction_parameters"]
 
 #: Reaction form id -> formula (documentation and error messages).
 FORMS = {1: "u - u^2", 2: "u - u^3", 3: "u (1 - u) exp(-beta (1 - u))"}
+#: Largest deviation of ``c / c1`` from a form's pattern that :func:`reaction_parameters` accepts
+#: (float32 storage leaves ~1e-7).
+DECODE_TOL = 1e-4
 
 
 def _check_form(form: int) -> int:
@@ -132,4 +147,187 @@ def fisher_kpp_residual(u_t: Tensor, u: Tensor, diffusivity: Tensor | float, a: 
         generator's solution leaves only its time error (and that of ``u_t``).
     """
     _check_1d(d, "fisher_kpp_residual")
-    return u_t - diffusivity * d.lap(u) - a * fisher_kpp_reaction(u, form, beta)
+    time, diffusion, reaction = fisher_kpp_terms(u_t, u, diffusivity, a, form, beta, d)
+    return time + diffusion + reaction
+
+
+def fisher_kpp_terms(u_t: Tensor, u: Tensor, diffusivity: Tensor | float, a: Tensor | float,
+                     form: int | Tensor, beta: Tensor | float, d: DerivativeProvider
+                     ) -> tuple[Tensor, Tensor, Tensor]:
+    """The terms ``(u_t, -D u_xx, -a g(u))`` of Fisher--KPP; their sum is the residual.
+
+    Parameters and layouts as :func:`fisher_kpp_residual` (pointwise: any provider, including
+    :class:`~pdebench.physics.derivatives.Autograd` built on ``x`` for a PINN, with ``u_t`` from a
+    separate ``t`` tensor). Returns three tensors shaped like ``u``, units ``1 / T``.
+    """
+    _check_1d(d, "fisher_kpp_terms")
+    return u_t, -(diffusivity * d.lap(u)), -(a * fisher_kpp_reaction(u, form, beta))
+
+
+def reaction_parameters(c1: Tensor, c2: Tensor, c3: Tensor, c4: Tensor,
+                        tol: float = DECODE_TOL) -> tuple[Tensor, Tensor, Tensor]:
+    """Invert :func:`branch_coefficients`: the rate, form and activation parameter of each task.
+
+    With ``r = c / c1``: form 2 when ``r = (1, 0, -1, 0)``; otherwise ``beta = 1 + r2`` and the
+    activated pattern ``r3 = beta (beta/2 - 1)``, ``r4 = -beta^2 / 2`` must hold, ``a = c1
+    e^beta`` (form 3), form 1 being its case ``beta = 0`` (``g3 = g1``, ``c = a [1, -1, 0, 0]``).
+
+    Parameters
+    ----------
+    c1, c2, c3, c4 : Tensor
+        Branch coefficients of ``u, u^2, u^3, u^4`` (units ``1 / T``), broadcastable shapes,
+        e.g. the input channels ``(batch, X)`` of the ``fisher_kpp`` dataset. ``c1 > 0``.
+    tol : float
+        Largest deviation of ``r`` from a pattern that is accepted (see :data:`DECODE_TOL`).
+
+    Returns
+    -------
+    (a, form, beta) : tuple of Tensor
+        Broadcast shape; ``a`` (``1 / T``) and ``beta`` (0 for forms 1 and 2) in the dtype of
+        ``c1``, ``form`` int64 in ``{1, 2, 3}``.
+
+    Raises
+    ------
+    ValueError
+        ``c1 <= 0``, or coefficients that encode none of the forms.
+    """
+    c1, c2, c3, c4 = torch.broadcast_tensors(*(torch.as_tensor(c) for c in (c1, c2, c3, c4)))
+    if not bool((c1 > 0).all()):
+        raise ValueError("reaction_parameters: c1 (a, or a e^-beta for form 3) must be > 0")
+    r2, r3, r4 = c2 / c1, c3 / c1, c4 / c1
+    beta = 1.0 + r2
+    form2 = (r2.abs() <= tol) & ((r3 + 1.0).abs() <= tol) & (r4.abs() <= tol)
+    activated = ((r3 - beta * (0.5 * beta - 1.0)).abs() <= tol) \
+        & ((r4 + 0.5 * beta * beta).abs() <= tol)
+    if not bool((form2 | activated).all()):
+        raise ValueError("reaction_parameters: coefficients that encode no Fisher-KPP reaction "
+                         "form (branch_coefficients of " + ", ".join(
+                             f"{k}: {v}" for k, v in FORMS.items()) + ")")
+    form1 = activated & (beta.abs() <= tol)
+    form = torch.where(form2, 2, torch.where(form1, 1, 3)).to(torch.int64)
+    beta = torch.where(form == 3, beta, torch.zeros_like(beta))
+    a = torch.where(form == 3, c1 * torch.exp(beta), c1)
+    return a, form, beta
+
+
+def frame_midpoints(frames: Tensor, u0: Tensor, frame_dt: float) -> tuple[Tensor, Tensor]:
+    """Midpoint values and time differences of frames stored after an initial state.
+
+    The frames ``u_1 .. u_N`` at ``t_k = k dt`` follow ``u_0`` (the dataset's input ``u0`` at
+    ``t = 0``). Step ``k`` is evaluated at ``t_{k-1/2}``: ``u = (u_{k-1} + u_k) / 2`` and ``u_t =
+    (u_k - u_{k-1}) / dt`` (both second order in ``dt``, as the grid metrics treat trajectories).
+
+    Parameters
+    ----------
+    frames : Tensor
+        ``(..., N)``: the frames on a trailing axis, e.g. ``(batch, X, N)``.
+    u0 : Tensor
+        ``(...)``: the state at ``t = 0``, e.g. ``(batch, X)``.
+    frame_dt : float
+        Frame spacing ``dt`` (> 0), units ``T``.
+
+    Returns
+    -------
+    (u, u_t) : tuple of Tensor
+        Both ``(..., N)``; ``u_t`` in units of ``u / T``.
+    """
+    frame_dt = float(frame_dt)
+    if not 0 < frame_dt < float("inf"):
+        raise ValueError(f"frame_midpoints: frame_dt must be positive and finite, got {frame_dt}")
+    full = torch.cat([u0.unsqueeze(-1), frames], dim=-1)
+    before, after = full[..., :-1], full[..., 1:]
+    return 0.5 * (before + after), (after - before) / frame_dt
+
+
+def fisher_kpp_frame_terms(fields: Mapping[str, Tensor], params: Mapping[str, Any],
+                           d: DerivativeProvider) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`fisher_kpp_terms` at the midpoints of the ``fisher_kpp`` dataset's frame steps.
+
+    Parameters
+    ----------
+    fields : mapping
+        ``"u_t*"`` the frames ``(batch, X, N)`` (:attr:`Equation.unknowns` pattern), ``"u0"``
+        the initial state and ``"c1" .. "c4"`` the branch coefficients, ``(batch, X)`` each.
+    params : mapping
+        ``diffusivity`` (``D``, ``L^2 / T``) and ``frame_dt`` (frame spacing, ``T``).
+    d : DerivativeProvider
+        One-dimensional grid provider (``FiniteDifference(bc="periodic")``) for ``(batch, X)``
+        fields; the frame axis is moved into the batch axis for it.
+
+    Returns
+    -------
+    tuple of three Tensor
+        ``(u_t, -D u_xx, -a g(u))``, each ``(batch, X, N)``, units ``1 / T``.
+    """
+    u, u_t = frame_midpoints(fields["u_t*"], fields["u0"], params["frame_dt"])
+    a, form, beta = reaction_parameters(*(fields[c].unsqueeze(-1)
+                                          for c in ("c1", "c2", "c3", "c4")))
+    batch, nx, nt = u.shape
+
+    def lines(t: Tensor) -> Tensor:  # (batch, X, N) -> (batch * N, X)
+        return torch.broadcast_to(t, u.shape).movedim(-1, 1).reshape(batch * nt, nx)
+
+    terms = fisher_kpp_terms(lines(u_t), lines(u), float(params["diffusivity"]), lines(a),
+                             lines(form), lines(beta), d)
+    return tuple(t.reshape(batch, nt, nx).movedim(1, -1) for t in terms)
+
+
+def fold_frames(terms: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """Per-cell values standing for terms over a trailing frame axis in the grid metrics.
+
+    :class:`~pdebench.physics.grid.GridPhysics` scores terms shaped like its ``(batch, *spatial)``
+    mask: the RMS of their sum and of their largest magnitude over the scored cells. For terms
+    with a trailing frame axis ``(batch, *spatial, N)`` this returns ``n`` values per cell,
+    ``(S, (R - S) / (n - 1), ...)`` with ``R`` the RMS over frames of the residual (the terms'
+    sum) and ``S`` that of the largest term magnitude. Their sum is ``R`` and their largest
+    magnitude is ``S`` (``|r| <= n max|term|`` gives ``R <= n S``), so the grid metrics are
+    exactly the RMS over cells *and* frames of the residual and of the largest term. (Terms with
+    a frame axis need this as long as the grid metrics broadcast the mask over leading axes only.)
+
+    Parameters
+    ----------
+    terms : sequence of Tensor
+        ``n >= 2`` broadcastable tensors ``(batch, *spatial, N)``.
+
+    Returns
+    -------
+    tuple of ``n`` Tensor, ``(batch, *spatial)``, the units of the terms.
+    """
+    if len(terms) < 2:
+        raise ValueError(f"fold_frames: needs at least two terms, got {len(terms)}")
+    stack = torch.stack(torch.broadcast_tensors(*terms))
+    total = stack.sum(0).square().mean(-1).sqrt()
+    largest = stack.abs().amax(0).square().mean(-1).sqrt()
+    rest = (total - largest) / (len(terms) - 1)
+    return (largest, *([rest] * (len(terms) - 1)))
+
+
+def fisher_kpp_grid_terms(fields: Mapping[str, Tensor], params: Mapping[str, Any],
+                          d: DerivativeProvider) -> tuple[Tensor, ...]:
+    """:func:`fisher_kpp_frame_terms` folded over the frames (:func:`fold_frames`), ``(batch,
+    X)`` each: the component :data:`FISHER_KPP` registers."""
+    return fold_frames(fisher_kpp_frame_terms(fields, params, d))
+
+
+#: Fisher--KPP of the ``fisher_kpp`` dataset (MT-DeepONet B.1): pairs of ``[u0, c1..c4]`` (the
+#: initial state and the branch coefficients, whose task :func:`reaction_parameters` decodes) and
+#: the frames ``u_t1 .. u_tN`` at ``t_k = k frame_dt`` as channels. Every step ``u_{k-1} -> u_k``
+#: (``u_0`` the input ``u0``) is scored at its midpoint (:func:`frame_midpoints`); the Laplacian
+#: is the generator's periodic three-point one, so the reference's residual is the
+#: ``O(frame_dt^2)`` error of the midpoint difference (plus float32 round-off): it falls with the
+#: frame spacing, not with the grid. ``residual_l2/fisher_kpp`` is the RMS over cells and frames
+#: (:func:`fold_frames`). Metrics that do not apply: ``bc_error`` (periodic in ``x``: no walls),
+#: ``divergence_l2`` (no velocity), ``coupling_consistency`` (one field), ``conservation_error``
+#: (the reaction creates and destroys ``u``: no conserved integral).
+FISHER_KPP = Equation(
+    name="fisher_kpp",
+    description="Fisher-KPP u_t = D u_xx + a g(u), three reaction forms, periodic, frames as "
+                "channels after u0 (MT-DeepONet B.1)",
+    unknowns=("u_t*",), coefficients=("u0", "c1", "c2", "c3", "c4"),
+    params=("diffusivity", "frame_dt"),
+    components={"fisher_kpp": Component(("u_t*", "u0", "c1", "c2", "c3", "c4"),
+                                        fisher_kpp_grid_terms, units="1/T")},
+    grid_bc="periodic", margin=0, grids=("cell_centered",),
+)
+
+EQUATIONS = (FISHER_KPP,)
