@@ -37,8 +37,8 @@ from torch import Tensor
 
 from pdebench.physics.derivatives import BOUNDARY_CONDITIONS, DerivativeProvider
 
-__all__ = ["COORDINATES", "SIDES", "BoundaryCondition", "Component", "Equation", "dirichlet",
-           "neumann"]
+__all__ = ["COORDINATES", "SIDES", "BoundaryCondition", "Component", "Equation", "WallData",
+           "dirichlet", "neumann", "robin"]
 
 Fields = Mapping[str, Tensor]
 Params = Mapping[str, Any]
@@ -51,37 +51,65 @@ COORDINATES = ("x", "y", "z")
 SIDES = ("x_lo", "x_hi", "y_lo", "y_hi", "z_lo", "z_hi")
 
 
+#: Boundary data given as a function of the wall: ``g(coords, params, normal)`` with ``coords``
+#: the coordinates ``x``, ``y``, ``z`` of the wall points (tensors), ``params`` the pde_params
+#: and ``normal`` the outward unit normal as a tuple of numbers; returns a tensor (complex for a
+#: complex field) broadcastable to the wall.
+WallData = Callable[[Mapping[str, Tensor], Params, tuple[float, ...]], Tensor]
+
+
 @dataclass(frozen=True)
 class BoundaryCondition:
     """A condition a field must meet on a wall.
 
     Attributes
     ----------
-    kind : {"dirichlet", "neumann"}
-        The field's value, or its outward normal derivative, on the wall.
-    value : float or str
-        A number, a key of ``DatasetMeta.pde_params``, or ``"reference"``: the reference
-        solution's own wall trace (boundary data given by a closed form, e.g. manufactured
-        solutions).
+    kind : {"dirichlet", "neumann", "robin"}
+        ``u = g``, ``du/dn = g`` or ``du/dn + a u = g`` (``n`` the outward normal).
+    value : float, str or callable
+        ``g``: a number, a key of ``DatasetMeta.pde_params``, ``"reference"`` (the reference
+        solution's own wall trace: boundary data given by a closed form, e.g. manufactured
+        solutions; Dirichlet and Neumann only), or a function of the wall (:data:`WallData`).
+    coef : float, str or callable
+        ``a`` of a Robin condition (a number, a pde_params key or :data:`WallData`); may be
+        complex (absorbing walls of time-harmonic problems).
+    imag : str, optional
+        For a complex field stored as two real channels: the channel of the imaginary part (the
+        condition's field is the real part), so ``u = field + i imag``.
     """
 
     kind: str
-    value: float | str = 0.0
+    value: float | str | WallData = 0.0
+    coef: float | str | WallData = 0.0
+    imag: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ("dirichlet", "neumann"):
-            raise ValueError(f"BoundaryCondition.kind must be 'dirichlet' or 'neumann', got "
-                             f"{self.kind!r}")
+        if self.kind not in ("dirichlet", "neumann", "robin"):
+            raise ValueError(f"BoundaryCondition.kind must be 'dirichlet', 'neumann' or "
+                             f"'robin', got {self.kind!r}")
+        if self.value == "reference" and (self.kind == "robin" or self.imag):
+            raise ValueError("'reference' boundary data is for real Dirichlet or Neumann "
+                             "conditions")
 
 
-def dirichlet(value: float | str = 0.0) -> BoundaryCondition:
+def dirichlet(value: float | str | WallData = 0.0, imag: str | None = None
+              ) -> BoundaryCondition:
     """``u = value`` on the wall."""
-    return BoundaryCondition("dirichlet", value)
+    return BoundaryCondition("dirichlet", value, imag=imag)
 
 
-def neumann(value: float | str = 0.0) -> BoundaryCondition:
+def neumann(value: float | str | WallData = 0.0, imag: str | None = None
+            ) -> BoundaryCondition:
     """``du/dn = value`` (outward normal) on the wall."""
-    return BoundaryCondition("neumann", value)
+    return BoundaryCondition("neumann", value, imag=imag)
+
+
+def robin(coef: float | str | WallData, value: float | str | WallData = 0.0,
+          imag: str | None = None) -> BoundaryCondition:
+    """``du/dn + coef u = value`` (outward normal) on the wall, e.g. convective heat loss
+    ``-dT/dn = Bi (T - 1)`` as ``robin("biot", "biot")``, or an absorbing wall of a complex field
+    stored as two channels (``imag`` names the imaginary one)."""
+    return BoundaryCondition("robin", value, coef, imag)
 
 
 @dataclass(frozen=True)
@@ -217,6 +245,10 @@ class Equation:
             if f not in self.unknowns:
                 raise ValueError(f"{where}: {f!r} is not one of the unknowns {self.unknowns}")
         for f, sides in self.boundary.items():
+            for bc in sides.values():
+                if bc.imag is not None and bc.imag not in self.unknowns:
+                    raise ValueError(f"{where}: the imaginary part {bc.imag!r} of {f!r}'s "
+                                     f"boundary condition is not one of the unknowns")
             bad = sorted(set(sides) - {*SIDES, "all"})
             if bad:
                 raise ValueError(f"{where}: boundary of {f!r} names sides {bad}; valid: "

@@ -16,10 +16,11 @@ metric of ``specs/METRICS.md`` that the dataset's fields support:
 ``bc_error/<field>``
     RMS over the walls of the violation of the equation's boundary conditions: the wall value
     (cell-centred grids: quadratic extrapolation ``(15 u_0 - 10 u_1 + 3 u_2) / 8`` from the three
-    cells nearest the wall; vertex grids: the wall node) minus the prescribed value, or the
-    outward normal derivative (``(2 u_0 - 3 u_1 + u_2) / h``; vertex ``(3 u_0 - 4 u_1 + u_2) /
-    (2h)``) minus the prescribed flux. Both are exact for quadratics, so a smooth solution scores
-    its O(h^3) extrapolation error.
+    cells nearest the wall; vertex grids: the wall node) minus the prescribed value, the outward
+    normal derivative (``(2 u_0 - 3 u_1 + u_2) / h``; vertex ``(3 u_0 - 4 u_1 + u_2) / (2h)``)
+    minus the prescribed flux, or ``du/dn + a u - g`` for a Robin condition (complex for a field
+    stored as real and imaginary channels: the modulus). The traces are exact for quadratics, so
+    a smooth solution scores its O(h^2) extrapolation error.
 ``divergence_l2``
     RMS of ``div(velocity)`` (central differences) over the scored cells.
 ``coupling_consistency``
@@ -274,7 +275,8 @@ class GridPhysics:
         return self._rms(total, mask, name), self._rms(largest, mask, name)
 
     def _trace(self, u: Tensor, dim: int, side: int, kind: str) -> Tensor:
-        """Wall value or outward normal derivative of ``u`` (B, *S) on one wall."""
+        """Wall value (``kind="dirichlet"``) or outward normal derivative of ``u`` (B, *S) on
+        one wall."""
         axis = dim + 1
         n = u.shape[axis]
         idx = (0, 1, 2) if side == 0 else (n - 1, n - 2, n - 3)
@@ -285,25 +287,55 @@ class GridPhysics:
         return (15 * u0 - 10 * u1 + 3 * u2) / 8 if kind == "dirichlet" \
             else (2 * u0 - 3 * u1 + u2) / h
 
+    def _wall_coords(self, dim: int, side: int) -> dict[str, Tensor]:
+        """Coordinates of the wall points: cell centres (or nodes) along the wall, the wall's
+        own position across it."""
+        ext = self.meta.extent or tuple((0.0, 1.0) for _ in range(self.dims))
+        out = {}
+        for name, c in self._coords.items():
+            k = COORDINATES.index(name)
+            wall = c.select(k + 1, 0)
+            out[name] = torch.full_like(wall, ext[dim][side]) if k == dim else \
+                c.select(dim + 1, 0)
+        return out
+
+    def _wall_value(self, spec: Any, dim: int, side: int, like: Tensor) -> Tensor | float:
+        """Boundary data (``g`` or a Robin ``a``) on one wall: a number, a pde_params key or a
+        function of the wall."""
+        if callable(spec):
+            normal = tuple((1.0 if side else -1.0) if k == dim else 0.0
+                           for k in range(self.dims))
+            coords = {k: v.to(like.device) for k, v in self._wall_coords(dim, side).items()}
+            return torch.as_tensor(spec(coords, self.params, normal), device=like.device)
+        return complex(self.params[spec]) if isinstance(spec, str) else complex(spec)
+
     def _bc_error(self, f: str, cur_p: Tensor, cur_y: Tensor, inputs: Tensor | None
                   ) -> Tensor:
-        up, uy = cur_p[:, self.out[f]], cur_y[:, self.out[f]]
         dom = None
         if self.eq.domain is not None:
-            dom = self._domain(inputs, up.shape[0], up.device).to(up.dtype)
-        num = up.new_zeros(up.shape[0])
-        den = up.new_zeros(up.shape[0])
+            dom = self._domain(inputs, cur_p.shape[0], cur_p.device).to(cur_p.dtype)
+        num = cur_p.new_zeros(cur_p.shape[0])
+        den = cur_p.new_zeros(cur_p.shape[0])
         for (dim, side), bc in self.walls[f].items():
-            got = self._trace(up, dim, side, bc.kind)
-            if bc.value == "reference":
-                want: Tensor | float = self._trace(uy, dim, side, bc.kind)
-            elif isinstance(bc.value, str):
-                want = float(self.params[bc.value])
+            def field(cur: Tensor, kind: str, bc=bc, dim=dim, side=side) -> Tensor:
+                t = self._trace(cur[:, self.out[f]], dim, side, kind)
+                if bc.imag is not None:
+                    t = torch.complex(t, self._trace(cur[:, self.out[bc.imag]], dim, side, kind))
+                return t
+
+            if bc.kind == "robin":
+                got = field(cur_p, "neumann") + self._wall_value(bc.coef, dim, side, cur_p) \
+                    * field(cur_p, "dirichlet")
             else:
-                want = float(bc.value)
-            w = torch.ones_like(got) if dom is None else \
+                got = field(cur_p, bc.kind)
+            want = field(cur_y, bc.kind) if bc.value == "reference" else \
+                self._wall_value(bc.value, dim, side, cur_p)
+            err = (got - want).abs() ** 2
+            if not err.is_floating_point():
+                err = err.real
+            w = torch.ones_like(err) if dom is None else \
                 dom.select(dim + 1, 0 if side == 0 else dom.shape[dim + 1] - 1)
-            num = num + ((got - want) ** 2 * w).flatten(1).sum(1)
+            num = num + (err * w).flatten(1).sum(1)
             den = den + w.flatten(1).sum(1)
         return (num / den.clamp_min(1)).sqrt()
 

@@ -28,7 +28,8 @@ from typing import Any
 from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider
-from pdebench.physics.equations import Component, Equation, dirichlet
+from pdebench.physics.equations import Component, Equation, dirichlet, robin
+from pdebench.physics.multiphysics import absorbing_wall
 
 __all__ = ["EQUATIONS", "MHD", "RIGID_INV_RHO", "VA", "acoustic_residual", "acoustic_terms",
            "fluid_domain", "hartmann_residuals", "hartmann_terms", "lorentz_force",
@@ -277,6 +278,9 @@ VA = Equation(
         "helmholtz_re": Component(_VA_FIELDS, _va_re, units="[inv_rho][p]/L^2"),
         "helmholtz_im": Component(_VA_FIELDS, _va_im, units="[inv_rho][p]/L^2"),
     },
+    # the walls sit in the background medium (inv_rho = 1, kappa = 1: wavenumber omega) and
+    # absorb the scattered wave: bc_error/p_re measures d_n p + i omega p = g for p_re + i p_im
+    boundary={"p_re": {"all": robin(*absorbing_wall("omega"), imag="p_im")}},
     coupled=("p_re", "p_im", "p_abs"),
     coupling=Component(("p_abs", "p_re", "p_im"), _va_magnitude, units="[p]"),
     domain=fluid_domain, grids=("cell_centered",),

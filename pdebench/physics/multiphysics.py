@@ -37,9 +37,9 @@ import torch
 from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider
-from pdebench.physics.equations import Component, Equation, dirichlet, neumann
+from pdebench.physics.equations import Component, Equation, dirichlet, neumann, robin
 
-__all__ = ["EQUATIONS", "E_FLOW", "TE_HEAT", "arrhenius_conductivity", "conduction_residual",
+__all__ = ["EQUATIONS", "E_FLOW", "TE_HEAT", "absorbing_wall", "arrhenius_conductivity", "conduction_residual",
            "conduction_terms", "continuity_residual", "continuity_terms",
            "darcy_electroosmotic_velocity", "darcy_curl_terms", "helmholtz_residual",
            "helmholtz_terms", "joule_balance_terms", "joule_heat_residual", "joule_heat_terms"]
@@ -367,6 +367,34 @@ _TE_FIELDS = ("E_re", "E_im", "T", "eps_r", "sigma0")
 #:   ``d_n E_s + i k0 E_s = 0`` on the scattered field and the convective
 #:   ``-d_n T = Bi (T - 1)``), which ``bc_error`` (Dirichlet/Neumann data) does not measure.
 #: - Steady, no velocity: no conservation_error, no divergence_l2.
+def absorbing_wall(wavenumber: str, angle: str = "theta") -> tuple[Any, Any]:
+    """``(a, g)`` of the first-order absorbing wall of a plane wave's scattering problem.
+
+    The scattered field ``u - u_inc`` leaves through the wall, ``d_n u_s + i k u_s = 0`` (time
+    factor ``exp(+i omega t)``), i.e. for the total field ``d_n u + i k u = g`` with
+    ``g = d_n u_inc + i k u_inc = i (k - n . k_vec) u_inc`` and the incident wave
+    ``u_inc = exp(-i k (x cos(theta) + y sin(theta)))``. ``wavenumber`` and ``angle`` name the
+    pde_params holding ``k`` and ``theta``; the two callables are :data:`WallData`.
+    """
+    import math
+
+    def coef(coords: Mapping[str, Tensor], params: Mapping[str, Any], normal) -> Tensor:
+        return torch.tensor(1j * float(params[wavenumber]))
+
+    def data(coords: Mapping[str, Tensor], params: Mapping[str, Any], normal) -> Tensor:
+        k, th = float(params[wavenumber]), float(params[angle])
+        kx, ky = k * math.cos(th), k * math.sin(th)
+        inc = torch.exp(-1j * (kx * coords["x"] + ky * coords["y"]))
+        return 1j * (k - (normal[0] * kx + normal[1] * ky)) * inc
+
+    return coef, data
+
+
+_TE_WALL = absorbing_wall("k0")
+
+#: The walls are part of the problem: an absorbing wall for the incident wave on E (``bc_error/
+#: E_re`` measures it for E = E_re + i E_im) and convective heat loss -dT/dn = Bi (T - 1) on T
+#: (``bc_error/T``); without them the zero field would satisfy every interior equation.
 TE_HEAT = Equation(
     name="te_heat",
     description="electro-thermal: Lap E + k0^2 (eps_r - i sigma(T)) E = 0, Lap T + q sigma(T) "
@@ -378,6 +406,8 @@ TE_HEAT = Equation(
         "helmholtz_im": Component(_TE_FIELDS, _te_helmholtz_im, units="[E]/L^2"),
         "heat": Component(_TE_FIELDS, _te_heat, units="[T]/L^2"),
     },
+    boundary={"E_re": {"all": robin(_TE_WALL[0], _TE_WALL[1], imag="E_im")},
+              "T": {"all": robin("biot", "biot")}},
     coupled=("E_re", "E_im", "T"),
     coupling=Component(_TE_FIELDS, _te_joule_balance, units="[T]/L^2"),
     grids=("cell_centered",),
