@@ -217,6 +217,8 @@ class Autograd(DerivativeProvider):
             raise ValueError(
                 f"Autograd: field with {f.numel()} entries for {self.coords.shape[0]} points"
             )
+        if not f.requires_grad:  # a constant, or data at the points: no dependence on coords
+            return torch.zeros_like(self.coords)
         (g,) = torch.autograd.grad(
             f, self.coords, grad_outputs=torch.ones_like(f), create_graph=self.create_graph,
             allow_unused=True, materialize_grads=True,
