@@ -14,6 +14,15 @@ Generation writes RealPDEBench's per-trajectory layout, under
 scenario folder is built in a temporary folder and renamed into place only when complete (with a
 ``GENERATED.json`` marker written last); a folder without the marker is never trusted.
 
+Physics floor: each trajectory file records, in its attribute ``physics_floor``, the physics metrics
+(:func:`pdebench.metrics.physics.reference_floor`, equation ``"incompressible"``) of its own stored
+frames over every one-step window (history 1) with its window count; ``GENERATED.json`` repeats them
+under ``residual[sim_id]["physics_floor"][kind]`` and their window-weighted means under
+``physics_floor[kind]``. For ``real`` files it is the residual of the emulated measurements
+themselves (blur, resampling, noise). The cells scored are those of
+:func:`pdebench.physics.incompressible.cylinder_fluid`, from the geometry :func:`pde_params`
+derives from the solver's own forcing (the cylinder sits at ``x = length / 4``).
+
 Split (as published, by parameters): sorted by Re, the smallest and largest Re are out of
 distribution, interior Re values at 1/3 and 2/3 of the list are the in-distribution test set, the
 rest ("remain") is train/val. Served: train and val from "remain" (``n_val`` trajectories of it for
@@ -46,13 +55,20 @@ from pdebench.datasets.realpdebench.cylinder_solver import (
 )
 from pdebench.datasets.realpdebench.measurement_model import MeasurementModel, draw, measure
 from pdebench.physics.derivatives import FiniteDifference
-from pdebench.physics.incompressible import divergence, momentum_residual
+from pdebench.physics.incompressible import GEOMETRY_PARAMS, divergence, momentum_residual
 
 SCENARIOS = ("cylinder", "controlled_cylinder")
 KINDS = ("numerical", "real")
 TEST_SETS = ("in_dist", "out_dist")
 ORIGIN = {"numerical": "simulation", "real": "emulated_measurement"}
+NAMES = {"numerical": "cylinder_sim", "real": "cylinder_real"}
+FIELDS = {"numerical": ("u", "v", "p"), "real": ("u", "v")}
 MARKER = "GENERATED.json"
+#: Forcing rate (1 / time, ``U / D``) above which a cell counts as forced: the penalisation rate
+#: ``chi / eta`` and the fringe rate ``sigma`` are below it everywhere the physics metrics score.
+FORCING_TOLERANCE = 1e-3
+#: One-step windows per batch when the physics floor is evaluated at generation time.
+FLOOR_BATCH = 64
 
 
 def sim_id(re: float, control_frequency: float | None = None) -> str:
@@ -81,6 +97,88 @@ def split_ids(params: list[tuple[float, float | None]]) -> dict[str, list[str]]:
         key = "out_dist_test" if r in ood else "in_dist_test" if r in ind else "remain"
         out[key].append(sim_id(r, fc))
     return out
+
+
+def cylinder_x(length: float) -> float:
+    """Centre of the cylinder along ``x`` in a box of length ``length``: ``length / 4`` (units D)."""
+    return length / 4
+
+
+def pde_params(p: dict[str, Any]) -> dict[str, float]:
+    """The geometry (:data:`~pdebench.physics.incompressible.GEOMETRY_PARAMS`) of parameters ``p``.
+
+    Read off the solver's own forcing on the simulation grid, so the scored cells follow the
+    solver: ``body_exclusion_radius`` is the largest distance from the cylinder's centre of a cell
+    whose penalisation rate ``chi / eta`` reaches :data:`FORCING_TOLERANCE` (the body and the tail
+    of its smoothed edge, about ``0.5 + 8 h``); ``fringe_x`` is the cell where the fringe rate
+    ``sigma`` peaks and ``fringe_exclusion_half_width`` the largest periodic distance from it of a
+    cell where ``sigma`` reaches the tolerance. Lengths in ``D``; the same numbers serve the
+    simulated and the measured grid (they cover the same box).
+    """
+    s = CylinderSolver(p["re_min"], tuple(p["resolution"]), p["height"], p["length"],
+                       cylinder_x(p["length"]))
+    body = s.chi / s.eta >= FORCING_TOLERANCE
+    sigma = s.sigma[0]
+    x0 = float(s.x[int(np.argmax(sigma))])
+    dx = np.abs((s.x - x0 + p["length"] / 2) % p["length"] - p["length"] / 2)
+    fringe = sigma >= FORCING_TOLERANCE
+    geometry = {"length": float(p["length"]), "height": float(p["height"]),
+                "cylinder_x": float(s.x[0] - s.rx[0, 0]), "cylinder_y": float(s.y[0] - s.ry[0, 0]),
+                "body_exclusion_radius": float(np.hypot(s.rx, s.ry)[body].max(initial=0.0)),
+                "fringe_x": x0, "fringe_exclusion_half_width": float(dx[fringe].max(initial=0.0))}
+    assert set(geometry) == set(GEOMETRY_PARAMS)
+    return geometry
+
+
+def dataset_meta(p: dict[str, Any], kind: str, geometry: dict[str, float], history: int = 1,
+                 extra: dict[str, Any] | None = None) -> DatasetMeta:
+    """The one-step-window view of the ``kind`` trajectories (``history`` frames in)."""
+    res = tuple(p["resolution"]) if kind == "numerical" else \
+        tuple(p["measurement"]["resolution"])
+    fields = FIELDS[kind]
+    return DatasetMeta(
+        name=NAMES[kind], pde="incompressible", spatial_dims=2, resolution=res,
+        extent=((0.0, p["height"]), (0.0, p["length"])),
+        input_fields=window_fields(fields, history), output_fields=fields,
+        units={"u": "U", "v": "U", "p": "rho U^2"}, grid="cell_centered",
+        time={"n_frames": p["n_frames"], "dt": p["frame_dt"],
+              "t_end": p["frame_dt"] * (p["n_frames"] - 1)},
+        boundary_conditions={f: "periodic" for f in fields}, pde_params=dict(geometry),
+        extra=extra or {})
+
+
+def trajectory_floor(meta: DatasetMeta, frames: np.ndarray) -> dict[str, Any]:
+    """Physics floor of one trajectory as stored (float32), over its every one-step window.
+
+    Parameters
+    ----------
+    meta : DatasetMeta
+        :func:`dataset_meta` of the trajectory's kind, ``history = 1``.
+    frames : ndarray
+        ``(T, C, H, W)``, the fields of ``meta.output_fields`` in physical units.
+
+    Returns
+    -------
+    dict
+        ``{"n_windows": T - 1, "values": {metric: mean over the windows}}``.
+    """
+    from pdebench.metrics.physics import reference_floor
+
+    frames = np.asarray(frames, dtype=np.float32)
+    n = len(frames) - 1
+    spans = [(i, min(i + FLOOR_BATCH, n)) for i in range(0, n, FLOOR_BATCH)]
+    values = reference_floor(meta, ((frames[i + 1:j + 1], frames[i:j]) for i, j in spans))
+    return {"n_windows": n, "values": values}
+
+
+def combine_floors(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Window-weighted mean of :func:`trajectory_floor` records (the floor over all windows)."""
+    names = {tuple(sorted(r["values"])) for r in records}
+    if len(names) != 1:
+        raise ValueError(f"physics floors of one dataset name different metrics: {sorted(names)}")
+    total = sum(r["n_windows"] for r in records)
+    return {k: sum(r["n_windows"] * r["values"][k] for r in records) / total
+            for k in records[0]["values"]}
 
 
 def _xy(a: np.ndarray) -> torch.Tensor:
@@ -140,6 +238,8 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
     for kind in KINDS:
         (scen / kind).mkdir(parents=True)
     geom = {k: p[k] for k in ("resolution", "height", "length")}
+    geom["cylinder_x"] = cylinder_x(p["length"])
+    metas = {kind: dataset_meta(p, kind, pde_params(p)) for kind in KINDS}
     done, total, residuals = 0, 2 * len(params), {}
     for i, (re, fc) in enumerate(params):
         sid = sim_id(re, fc)
@@ -148,6 +248,8 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
         sim = simulate(solver, p["n_frames"], p["frame_dt"], p["spin_up"], seed=p["seed"] + i,
                        cfl=p["cfl"])
         residuals[sid] = _residual(solver, sim)
+        floor = {"numerical": trajectory_floor(metas["numerical"],
+                                               np.stack([sim[k] for k in "uvp"], axis=1))}
         base = {"scenario": p["scenario"], "sim_id": sid, "re": re, **ctrl,
                 "units": {"u": "U", "v": "U", "p": "rho U^2", "x": "D", "y": "D", "t": "D/U"},
                 "pdebench_version": __version__, "generator": "pdebench cylinder_flow",
@@ -155,6 +257,7 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
         _write_file(scen / "numerical" / f"{sid}.h5",
                     {k: sim[k] for k in "uvp"}, sim["x"], sim["y"], sim["t"],
                     {**base, "data_origin": "simulation", "residual": residuals[sid],
+                     "physics_floor": floor["numerical"],
                      "solver": {"n_steps": sim["n_steps"], "dt_min": sim["dt_min"],
                                 "dt_max": sim["dt_max"], "cfl": p["cfl"],
                                 "scheme": "Fourier, SSP-RK3, projection, Brinkman"}})
@@ -166,6 +269,8 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
         exp = simulate(real, p["n_frames"] + m.shift, p["frame_dt"], p["spin_up"],
                        seed=p["seed"] + 10_000 + i, cfl=p["cfl"])
         um, vm = measure(model, exp["u"][m.shift:], exp["v"][m.shift:], m.seed)
+        floor["real"] = trajectory_floor(metas["real"], np.stack([um, vm], axis=1))
+        residuals[sid]["physics_floor"] = floor
         hm, wm = model.resolution
         xm, ym = (np.arange(wm) + 0.5) * p["length"] / wm, (np.arange(hm) + 0.5) * p["height"] / hm
         _write_file(scen / "real" / f"{sid}.h5", {"u": um, "v": vm}, xm, ym,
@@ -174,7 +279,7 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
                      "description": "EMULATED measurement (simulation + measurement model), "
                                     "not real experimental data",
                      "re_effective": re * m.re_factor, "start_shift_frames": m.shift,
-                     "measurement": model.to_dict()})
+                     "measurement": model.to_dict(), "physics_floor": floor["real"]})
         done += 1
         if progress:
             progress(done, total)
@@ -185,8 +290,9 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
     return residuals
 
 
-#: Bumped when the simulation's output changes (2: batched transforms, round-off level changes).
-GENERATOR_VERSION = 2
+#: Bumped when the simulation's output changes (2: batched transforms, round-off level changes;
+#: 3: the cylinder at length / 4 for every box, physics floors recorded in files and marker).
+GENERATOR_VERSION = 3
 
 
 def ensure_generated(data_dir: Path, p: dict[str, Any]) -> Path:
@@ -209,8 +315,10 @@ def ensure_generated(data_dir: Path, p: dict[str, Any]) -> Path:
 
                 t0 = time.monotonic()
                 residuals = generate_scenario(tmp, p, progress)
-            info = {"params": p, "residual": residuals, "seconds": time.monotonic() - t0,
-                    "pdebench_version": __version__}
+            floors = {kind: combine_floors([r["physics_floor"][kind] for r in residuals.values()])
+                      for kind in KINDS}
+            info = {"params": p, "residual": residuals, "physics_floor": floors,
+                    "seconds": time.monotonic() - t0, "pdebench_version": __version__}
             (tmp / MARKER).write_text(json.dumps(info, default=float, indent=1))
             os.replace(tmp, root)
         except BaseException:
@@ -290,7 +398,8 @@ class _CylinderSource(DataSource):
         if scenario == "controlled_cylinder" and (not control_frequencies or
                                                   min(control_frequencies) <= 0):
             raise ValueError(f"data.control_frequencies must be positive, got {control_frequencies}")
-        check_setup(re_min, tuple(resolution), height, length, length / 4, 0.0, control_amplitude)
+        check_setup(re_min, tuple(resolution), height, length, cylinder_x(length), 0.0,
+                    control_amplitude)
         model = MeasurementModel(**(measurement or {}))
         self.params = {
             "scenario": scenario, "re_min": float(re_min), "re_max": float(re_max),
@@ -301,6 +410,7 @@ class _CylinderSource(DataSource):
             "spin_up": float(spin_up), "cfl": float(cfl), "measurement": model.to_dict(),
             "seed": int(seed)}
         self.ids = split_ids(parameter_set(self.params))
+        self.geometry = pde_params(self.params)
         if int(n_val) < 1 or int(n_val) >= len(self.ids["remain"]):
             raise ValueError(f"data.n_val must be in [1, {len(self.ids['remain']) - 1}] (remain has "
                              f"{len(self.ids['remain'])} trajectories), got {n_val}")
@@ -323,23 +433,30 @@ class _CylinderSource(DataSource):
 
     @property
     def meta(self) -> DatasetMeta:
-        p = self.params
-        res = tuple(p["resolution"]) if self.kind == "numerical" else \
-            tuple(p["measurement"]["resolution"])
-        return DatasetMeta(
-            name=self.name, pde="incompressible", spatial_dims=2, resolution=res,
-            extent=((0.0, p["height"]), (0.0, p["length"])),
-            input_fields=window_fields(self.fields, self.history), output_fields=self.fields,
-            units={"u": "U", "v": "U", "p": "rho U^2"}, grid="cell_centered",
-            time={"n_frames": p["n_frames"], "dt": p["frame_dt"],
-                  "t_end": p["frame_dt"] * (p["n_frames"] - 1)},
-            boundary_conditions={f: "periodic" for f in self.fields},
+        return dataset_meta(
+            self.params, self.kind, self.geometry, self.history,
             extra={"data_origin": ORIGIN[self.kind], "measured_channels": list(self.fields),
                    "unmeasured_channels": [] if self.kind == "numerical" else ["p"],
-                   "kind": self.kind, "scenario": p["scenario"], "test_set": self.test_set,
-                   "sim_ids": self.ids, "layout": "realpdebench", "generated": True,
-                   "axes": "(H, W) = (y, x)", "view": "one_step", "history": self.history,
-                   "stride": self.stride})
+                   "kind": self.kind, "scenario": self.params["scenario"],
+                   "test_set": self.test_set, "sim_ids": self.ids, "layout": "realpdebench",
+                   "generated": True, "axes": "(H, W) = (y, x)", "view": "one_step",
+                   "history": self.history, "stride": self.stride})
+
+    def recorded_physics_floor(self) -> dict[str, float]:
+        """The physics floor recorded at generation for the trajectories this source serves.
+
+        The window-weighted mean of the per-trajectory records in ``GENERATED.json`` over
+        :attr:`served_ids`: the physics metrics of every one-step window of the stored reference
+        (for ``cylinder_real`` the emulated measurements themselves), which is what
+        :func:`pdebench.testing.physics_values` gives on :meth:`open` with ``stride = 1``. Empty
+        for a folder recorded without floors.
+        """
+        if self.folder is None:
+            self.prepare()
+        info = json.loads((self.folder.parent / MARKER).read_text())
+        records = [info["residual"][s].get("physics_floor", {}).get(self.kind)
+                   for s in self.served_ids]
+        return {} if any(r is None for r in records) else combine_floors(records)
 
     def prepare(self) -> None:
         self.folder = ensure_generated(self.data_dir, self.params)
@@ -375,9 +492,13 @@ class CylinderSimSource(_CylinderSource):
     Provenance: generated by this harness (data_origin="simulation"), written in RealPDEBench's
     per-trajectory layout and split files. Windows: ``history`` frames in, the next out; train/val
     from "remain", test from the chosen test set (split.mode=published).
+
+    Physics metrics (equation ``incompressible``, outside the penalised body and the fringe):
+    continuity and the pressure equation; the momentum equations need Re, which the model is not
+    given. The floor of the reference is recorded at generation (:meth:`recorded_physics_floor`).
     """
 
-    name, kind, fields = "cylinder_sim", "numerical", ("u", "v", "p")
+    name, kind, fields = NAMES["numerical"], "numerical", FIELDS["numerical"]
 
 
 class CylinderRealSource(_CylinderSource):
@@ -391,6 +512,10 @@ class CylinderRealSource(_CylinderSource):
     ``measurement`` (the model's settings). Published reference (real data, FNO): relative L2 .258
     sim-only / .086 real-only / .078 fine-tuned; this stand-in reproduces the structure of the
     sim-to-real gap, not those numbers.
+
+    Physics metrics: the equation of the flow measured (``incompressible``); without ``p`` only
+    continuity scores. The floor recorded at generation is the residual of the emulated
+    measurements themselves (noise, blur, resampling).
     """
 
-    name, kind, fields = "cylinder_real", "real", ("u", "v")
+    name, kind, fields = NAMES["real"], "real", FIELDS["real"]
