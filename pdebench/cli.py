@@ -158,11 +158,12 @@ def _task(cfg) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from pdebench.config import apply_tiny
     from pdebench.run import is_rank_zero, run, summary_table
 
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        result = run(cfg)
+        result = run(apply_tiny(cfg, HydraConfig.get().overrides.task))
     except BaseException as exc:  # the record is written; report briefly
         err = exc
         if type(exc).__name__ == "InstantiationException" and exc.__cause__ is not None:

@@ -45,7 +45,8 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = CONFIG_NAME) ->
     """Compose the real config outside ``@hydra.main`` (tests, notebooks).
 
     ``paths.output_dir`` refers to Hydra's run dir, which only exists under the CLI: pass
-    ``paths.output_dir=...`` when calling :func:`pdebench.run.run` on the result.
+    ``paths.output_dir=...`` when calling :func:`pdebench.run.run` on the result. With
+    ``debug=fast`` the tiny sizes are already applied (:func:`apply_tiny`), the overrides winning.
     """
     from hydra import compose as _compose
     from hydra import initialize_config_module
@@ -56,22 +57,25 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = CONFIG_NAME) ->
     load_plugins()
     check_renamed(overrides)
     with initialize_config_module(config_module="pdebench.conf", version_base="1.3"):
-        return _compose(config_name=config_name, overrides=list(overrides))
+        cfg = _compose(config_name=config_name, overrides=list(overrides))
+    return apply_tiny(cfg, overrides)
 
 
 #: Config nodes that may declare ``tiny`` overrides, applied together by ``tiny: true``.
 TINY_AXES = ("data", "model")
 
 
-def apply_tiny(cfg: DictConfig) -> DictConfig:
+def apply_tiny(cfg: DictConfig, overrides: Sequence[str] = ()) -> DictConfig:
     """With ``tiny: true`` (set by ``debug=fast``), merge each axis's declared ``tiny`` node
     (``data.tiny``, ``model.tiny``, and every ``datasets.<name>.tiny``) into it.
 
     The tiny sizes live with each dataset and model (one place per fact) and serve both the
-    ``debug=fast`` smoke run and the tests. Returns a new config (the input is not changed);
-    idempotent. Without the flag the config is returned as is.
+    ``debug=fast`` smoke run and the tests. ``overrides`` (the command line's ``key=value``
+    items) are applied again afterwards, so ``debug=fast data.n_frames=8`` keeps the 8. The flag
+    becomes ``"applied"``, so a second call changes nothing. Returns a new config (the input is
+    not changed); without the flag the config is returned as is.
     """
-    if not cfg.get("tiny", False):
+    if cfg.get("tiny", False) is not True:
         return cfg
     out = cfg.copy()
     nodes = [(out, axis) for axis in TINY_AXES if out.get(axis) is not None]
@@ -82,4 +86,10 @@ def apply_tiny(cfg: DictConfig) -> DictConfig:
             if isinstance(node, DictConfig) and node.get("tiny"):
                 with open_dict(node):
                     parent[key] = OmegaConf.merge(node, node.tiny)
+        explicit = [o.lstrip("+") for o in overrides if "=" in o and not o.startswith("~")
+                    and o.lstrip("+").split("=", 1)[0].split(".", 1)[0] in
+                    (*TINY_AXES, "datasets") and "." in o.split("=", 1)[0]]
+        if explicit:
+            out.merge_with(OmegaConf.from_dotlist(explicit))
+        out.tiny = "applied"
     return out

@@ -4,7 +4,7 @@ Three pair datasets (input fields -> output fields, cached as store files):
 
 - ``fisher_kpp``: Fisher--KPP with three reaction forms (:mod:`.fisher_kpp_solver`);
 - ``darcy_geometries``: Darcy flow on a square, a disc, a triangle or a square with a cross-shaped
-  hole (:mod:`.geometry_darcy_solver`);
+  hole (:mod:`.darcy_geometries_solver`);
 - ``heated_plate``: steady conduction in a 3D plate with a row of holes
   (:mod:`.heated_plate_solver`).
 
@@ -120,7 +120,7 @@ class DarcyGeometriesSource(GeneratedPairs):
     variance; 0 outside the domain; ``K = exp(sigma log_k)`` with ``sigma`` in
     ``meta.pde_params``) and ``mask``; ``y`` (N, 1, n, n), ``h`` (0 outside). ``geometries:
     [square, disc, triangle]`` are the training tasks, ``[cross]`` the transfer target (see
-    :mod:`.geometry_darcy_solver` for the shapes).
+    :mod:`.darcy_geometries_solver` for the shapes).
 
     Parameters
     ----------

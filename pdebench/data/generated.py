@@ -20,6 +20,9 @@ from pdebench.progress import progress as progress_counter
 
 Progress = Callable[[int, int], None]
 
+#: What every generated store records beyond its arrays (2: the physics floor and the meta of
+#: the equation registry); part of the cache key, so older files are regenerated once.
+STORE_VERSION = 2
 #: Samples per batch when the physics floor is evaluated at generation time.
 FLOOR_BATCH = 256
 
@@ -57,7 +60,8 @@ class GeneratedSource(DataSource):
 
     @property
     def path(self) -> Path:
-        key = cache_key({**self.params, "name": self.name, "version": self.version})
+        key = cache_key({**self.params, "name": self.name, "version": self.version,
+                         "store": STORE_VERSION})
         stem = "_".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}"
                         for k, v in self.params.items() if isinstance(v, (int, float, str)))
         return self.data_dir / self.name / f"{self.name}_{stem}_{key}.h5".replace(" ", "")

@@ -167,7 +167,8 @@ class Equation:
         Fields the system is solved for (dataset output fields). A name ending in ``*`` stands
         for every output field with that prefix (frames stored as channels, ``u_t*`` for
         ``u_t1 ... u_tN``): the fields dict then holds them stacked on a trailing axis, in
-        channel order, under the pattern's name.
+        channel order, under the pattern's name; a residual keeping that axis is scored over it
+        (RMS over cells and frames).
     components : mapping str -> Component
         The governing equations, by name. A single equation is named like the system
         (``{"darcy": ...}``); its residual metric is then ``residual_l2/<name>``, otherwise

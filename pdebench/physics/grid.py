@@ -257,7 +257,14 @@ class GridPhysics:
 
     @staticmethod
     def _rms(r: Tensor, mask: Tensor, where: str) -> Tensor:
+        """RMS per sample over the scored cells; a residual with trailing axes beyond the grid
+        (frames stored as channels, ``"u_t*"`` patterns) is scored over those axes too."""
         m = mask.to(r.dtype)
+        if r.ndim > m.ndim:
+            m = m.reshape(*m.shape, *(1,) * (r.ndim - m.ndim)).expand(r.shape)
+        elif r.shape != m.shape:
+            raise ValueError(f"{where}: a residual of shape {tuple(r.shape)} does not match the "
+                             f"grid {tuple(m.shape)}")
         count = m.flatten(1).sum(1)
         if bool((count == 0).any()):
             raise PhysicsUnavailable(f"{where}: a sample has no scored cells (domain too small "
