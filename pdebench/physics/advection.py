@@ -1,5 +1,9 @@
 """Linear advection ``u_t + beta u_x = 0``, written once against a derivative provider.
 
+:data:`ADVECTION` registers the equation (``DatasetMeta.pde = "advection"``) for the physics
+metrics of :mod:`pdebench.physics.grid`; :func:`advection_residual` (the generator's self-check)
+sums the same terms, :func:`advection_parts`.
+
 Also home of :func:`central_time_derivative`, the time derivative of gridded trajectories used by
 the residuals of the time-dependent problems (imported by :mod:`pdebench.physics.burgers`).
 """
@@ -10,8 +14,10 @@ import torch
 from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider
+from pdebench.physics.equations import Component, Equation
 
-__all__ = ["advection_residual", "central_time_derivative"]
+__all__ = ["ADVECTION", "EQUATIONS", "advection_parts", "advection_residual", "advection_terms",
+           "central_time_derivative", "energy_density", "mass_density"]
 
 
 def central_time_derivative(frames: Tensor, dt: float, dim: int = 1) -> Tensor:
@@ -58,6 +64,18 @@ def _check_1d(d: DerivativeProvider, name: str) -> None:
         )
 
 
+def advection_parts(u_t: Tensor, u: Tensor, beta: Tensor | float,
+                    d: DerivativeProvider) -> tuple[Tensor, Tensor]:
+    """The terms ``(u_t, beta u_x)`` of 1D linear advection; their sum is the residual.
+
+    Parameters and layouts as :func:`advection_residual`. Returns two tensors shaped like ``u``
+    (dimensionless per unit time).
+    """
+    _check_1d(d, "advection_residual")
+    (u_x,) = d.grad(u)
+    return u_t, beta * u_x
+
+
 def advection_residual(u_t: Tensor, u: Tensor, beta: Tensor | float,
                        d: DerivativeProvider) -> Tensor:
     """Residual ``r = u_t + beta u_x`` of 1D linear advection (specs/PROBLEMS.md, A.2).
@@ -82,9 +100,47 @@ def advection_residual(u_t: Tensor, u: Tensor, beta: Tensor | float,
     Returns
     -------
     Tensor
-        The residual, shaped like ``u``. For the exact solution sampled on a grid it is the
-        truncation error of the differences (second order in ``dx`` and ``dt``).
+        The residual, shaped like ``u``: the sum of :func:`advection_parts`. For the exact
+        solution sampled on a grid it is the truncation error of the differences (second order
+        in ``dx`` and ``dt``).
     """
-    _check_1d(d, "advection_residual")
-    (u_x,) = d.grad(u)
-    return u_t + beta * u_x
+    return sum(advection_parts(u_t, u, beta, d))
+
+
+def advection_terms(fields, params, d: DerivativeProvider) -> tuple[Tensor, Tensor]:
+    """:func:`advection_parts` in the equation signature: fields ``u``, ``u_t``; ``beta``."""
+    return advection_parts(fields["u_t"], fields["u"], params["beta"], d)
+
+
+def mass_density(fields, params, d: DerivativeProvider) -> tuple[Tensor]:
+    """The density ``u`` of the conserved integral ``int u dx`` ("mass"), like ``u``."""
+    return (fields["u"],)
+
+
+def energy_density(fields, params, d: DerivativeProvider) -> tuple[Tensor]:
+    """The density ``u^2`` of the conserved integral ``int u^2 dx`` ("energy"), like ``u``."""
+    return (fields["u"] * fields["u"],)
+
+
+#: 1D linear advection of PDEBench (A.2) on the periodic unit interval, ``beta`` from
+#: ``pde_params``. Metrics on a grid (see :mod:`pdebench.physics.grid`): ``residual_l2/advection``
+#: and ``residual_rel/advection`` (midpoint of each step: a second-order truncation error in
+#: ``dx`` and in the frame spacing ``dt``; a mode ``A sin(kappa (x - beta t) + phi)`` leaves
+#: exactly ``beta [cos(theta) sinc(kappa dx) - sinc(theta)]`` times its ``x``-derivative at the
+#: midpoint time, ``theta = kappa beta dt / 2``, ``sinc(z) = sin(z) / z``: O(1) when the frames
+#: do not resolve the motion), ``conservation_error/mass`` (``int u``) and
+#: ``conservation_error/energy`` (``int u^2``): the exact shift conserves both, and so does the
+#: sampled exact solution of band-limited data (Parseval). Not applicable: ``bc_error`` (periodic,
+#: no walls), ``divergence_l2`` (the velocity ``beta`` is a given constant, not a predicted field),
+#: ``coupling_consistency`` (a single scalar equation).
+ADVECTION = Equation(
+    name="advection",
+    description="1D linear advection u_t + beta u_x = 0, periodic (PDEBench A.2)",
+    unknowns=("u",), params=("beta",), time_derivatives=("u",),
+    components={"advection": Component(("u", "u_t"), advection_terms, units="1/T")},
+    conserved={"mass": Component(("u",), mass_density, units="[u] L"),
+               "energy": Component(("u",), energy_density, units="[u]^2 L")},
+    grid_bc="periodic", margin=0, grids=("cell_centered",),
+)
+
+EQUATIONS = (ADVECTION,)

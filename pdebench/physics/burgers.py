@@ -1,6 +1,9 @@
 """Viscous Burgers ``u_t + (u^2/2)_x = (nu/pi) u_xx``, written once against a derivative provider.
 
 The viscosity convention is PDEBench's: the diffusion coefficient is ``nu / pi``.
+:data:`BURGERS` registers the equation (``DatasetMeta.pde = "burgers"``) for the physics metrics
+of :mod:`pdebench.physics.grid`; :func:`burgers_residual` (the generator's self-check) sums the
+same terms, :func:`burgers_parts`.
 """
 
 from __future__ import annotations
@@ -9,10 +12,25 @@ import math
 
 from torch import Tensor
 
-from pdebench.physics.advection import _check_1d, central_time_derivative
+from pdebench.physics.advection import _check_1d, central_time_derivative, mass_density
 from pdebench.physics.derivatives import DerivativeProvider
+from pdebench.physics.equations import Component, Equation
 
-__all__ = ["burgers_residual", "central_time_derivative"]
+__all__ = ["BURGERS", "EQUATIONS", "burgers_parts", "burgers_residual", "burgers_terms",
+           "central_time_derivative"]
+
+
+def burgers_parts(u_t: Tensor, u: Tensor, nu: Tensor | float,
+                  d: DerivativeProvider) -> tuple[Tensor, Tensor, Tensor]:
+    """The terms ``(u_t, (u^2/2)_x, -(nu/pi) u_xx)`` of 1D viscous Burgers; their sum is the
+    residual.
+
+    Parameters and layouts as :func:`burgers_residual`. Returns three tensors shaped like ``u``
+    (dimensionless per unit time).
+    """
+    _check_1d(d, "burgers_residual")
+    (flux_x,) = d.grad(0.5 * u * u)
+    return u_t, flux_x, -(nu / math.pi) * d.lap(u)
 
 
 def burgers_residual(u_t: Tensor, u: Tensor, nu: Tensor | float,
@@ -42,8 +60,33 @@ def burgers_residual(u_t: Tensor, u: Tensor, nu: Tensor | float,
     Returns
     -------
     Tensor
-        The residual, shaped like ``u``.
+        The residual, shaped like ``u``: the sum of :func:`burgers_parts`.
     """
-    _check_1d(d, "burgers_residual")
-    (flux_x,) = d.grad(0.5 * u * u)
-    return u_t + flux_x - (nu / math.pi) * d.lap(u)
+    return sum(burgers_parts(u_t, u, nu, d))
+
+
+def burgers_terms(fields, params, d: DerivativeProvider) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`burgers_parts` in the equation signature: fields ``u``, ``u_t``; ``nu``."""
+    return burgers_parts(fields["u_t"], fields["u"], params["nu"], d)
+
+
+#: 1D viscous Burgers of PDEBench (A.3) on the periodic unit interval, ``nu`` from
+#: ``pde_params``. Metrics on a grid (see :mod:`pdebench.physics.grid`): ``residual_l2/burgers``
+#: and ``residual_rel/burgers`` (midpoint of each step: second order in ``dx`` and in the frame
+#: spacing ``dt``; the pseudo-spectral solution itself is far more accurate, so the floor is the
+#: truncation of the output grid and frames), ``conservation_error/mass`` (``int u``: the
+#: conservative flux and the periodic walls leave the mean unchanged; the solver keeps it to
+#: round-off). Not applicable: ``conservation_error`` of the energy ``int u^2`` (viscosity
+#: dissipates it), ``bc_error`` (periodic, no walls), ``divergence_l2`` (``u`` is a 1D velocity
+#: whose compression is the physics, not a constraint), ``coupling_consistency`` (a single scalar
+#: equation).
+BURGERS = Equation(
+    name="burgers",
+    description="1D viscous Burgers u_t + (u^2/2)_x = (nu/pi) u_xx, periodic (PDEBench A.3)",
+    unknowns=("u",), params=("nu",), time_derivatives=("u",),
+    components={"burgers": Component(("u", "u_t"), burgers_terms, units="1/T")},
+    conserved={"mass": Component(("u",), mass_density, units="[u] L")},
+    grid_bc="periodic", margin=0, grids=("cell_centered",),
+)
+
+EQUATIONS = (BURGERS,)
