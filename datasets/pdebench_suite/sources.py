@@ -20,7 +20,9 @@ and the FNO paper's thresholded Gaussian random field as ``coefficient=grf``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +196,12 @@ class NavierStokesSource(_PDEBenchTrajectories):
     @property
     def physical_meta(self) -> DatasetMeta:
         self.fields = tuple(self.params.get("fields", ("vorticity",)))
-        return super().physical_meta
+        meta = super().physical_meta
+        # the forcing amplitude is a parameter of the equation: the configured value, else the
+        # generator's own default
+        default = inspect.signature(self._function()).parameters["forcing_amplitude"].default
+        amplitude = float(self.params.get("forcing_amplitude", default))
+        return replace(meta, pde_params={**meta.pde_params, "forcing_amplitude": amplitude})
 
     @staticmethod
     def _function():

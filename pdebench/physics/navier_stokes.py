@@ -7,6 +7,10 @@ for Parametric PDEs", ICLR 2021): on the periodic unit square ``[0, 1)^2``
 
 so ``w = v_x - u_y`` and ``div(u) = 0``. Array axis 1 of a field ``(batch, H, W)`` is the first
 coordinate ``x`` (spacing ``1/H``), axis 2 the second coordinate ``y`` (spacing ``1/W``).
+
+:data:`NAVIER_STOKES` registers the system (``DatasetMeta.pde = "navier_stokes"``) for the physics
+metrics of :mod:`pdebench.physics.grid`; :func:`vorticity_residual` (the generator's self-check)
+sums the same terms, :func:`vorticity_parts`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,20 @@ import torch
 from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider, FiniteDifference
+from pdebench.physics.equations import Component, Equation
 
 __all__ = [
+    "EQUATIONS",
+    "NAVIER_STOKES",
+    "circulation_density",
     "divergence",
     "fno_forcing",
     "velocity_from_stream_function",
     "velocity_from_vorticity",
+    "vorticity_curl_terms",
+    "vorticity_parts",
     "vorticity_residual",
+    "vorticity_terms",
 ]
 
 
@@ -97,6 +108,26 @@ def divergence(u: Tensor, v: Tensor, d: DerivativeProvider) -> Tensor:
     return d.div((u, v))
 
 
+def vorticity_parts(w_t: Tensor, w: Tensor, nu: Tensor | float, d: DerivativeProvider,
+                    forcing: Tensor | float = 0.0,
+                    velocity: tuple[Tensor, Tensor] | None = None
+                    ) -> tuple[Tensor, Tensor, Tensor, Tensor | float]:
+    """The terms ``(w_t, u w_x + v w_y, -nu lap(w), -f)`` of the vorticity equation.
+
+    Their sum is the residual (:func:`vorticity_residual`): time derivative, advection, diffusion
+    and forcing, the split of the generator's self-check. Parameters, layouts and units as
+    :func:`vorticity_residual` (``-f`` stays a number when ``forcing`` is one).
+    """
+    if velocity is None:
+        if not (isinstance(d, FiniteDifference) and all(b == "periodic" for b in d.bc)):
+            raise ValueError("vorticity_residual: velocity=None derives the velocity spectrally "
+                             "and needs FiniteDifference(spacing, bc='periodic'); pass "
+                             "velocity=(u, v) for other providers")
+        velocity = velocity_from_vorticity(w, d.spacing)
+    wx, wy = d.grad(w)
+    return w_t, velocity[0] * wx + velocity[1] * wy, -nu * d.lap(w), -forcing
+
+
 def vorticity_residual(w_t: Tensor, w: Tensor, nu: Tensor | float, d: DerivativeProvider,
                        forcing: Tensor | float = 0.0,
                        velocity: tuple[Tensor, Tensor] | None = None) -> Tensor:
@@ -124,16 +155,83 @@ def vorticity_residual(w_t: Tensor, w: Tensor, nu: Tensor | float, d: Derivative
     Returns
     -------
     Tensor
-        The residual, shaped like ``w``, units ``1 / T^2``. For a pseudo-spectral solution it holds
-        the provider's spatial truncation error (second order: ``(kh)^2 / 6`` relative for a mode
-        of wavenumber ``k`` in the advection term, ``(kh)^2 / 12`` in the Laplacian) and the error
-        of ``w_t``.
+        The residual, shaped like ``w``, units ``1 / T^2``: the sum of :func:`vorticity_parts`.
+        For a pseudo-spectral solution it holds the provider's spatial truncation error (second
+        order: ``(kh)^2 / 6`` relative for a mode of wavenumber ``k`` in the advection term,
+        ``(kh)^2 / 12`` in the Laplacian) and the error of ``w_t``.
     """
-    if velocity is None:
-        if not (isinstance(d, FiniteDifference) and all(b == "periodic" for b in d.bc)):
-            raise ValueError("vorticity_residual: velocity=None derives the velocity spectrally and "
-                             "needs FiniteDifference(spacing, bc='periodic'); pass velocity=(u, v) "
-                             "for other providers")
-        velocity = velocity_from_vorticity(w, d.spacing)
-    wx, wy = d.grad(w)
-    return w_t + velocity[0] * wx + velocity[1] * wy - nu * d.lap(w) - forcing
+    return sum(vorticity_parts(w_t, w, nu, d, forcing, velocity))
+
+
+def _velocity(fields) -> tuple[Tensor, Tensor] | None:
+    """The predicted velocity ``(u, v)`` when the fields hold it, else ``None`` (spectral)."""
+    return (fields["u"], fields["v"]) if "u" in fields and "v" in fields else None
+
+
+def vorticity_terms(fields, params, d: DerivativeProvider
+                    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """:func:`vorticity_parts` in the equation signature, the forcing :func:`fno_forcing` of the
+    coordinates.
+
+    Fields ``vorticity``, ``vorticity_t``, ``x``, ``y`` and, when present, the velocity ``u``,
+    ``v`` (a dataset with velocity channels, or a PINN's stream-function velocity); without them
+    the velocity is derived spectrally from the vorticity (periodic finite differences only).
+    Params ``nu`` and ``forcing_amplitude``. Units ``1 / T^2``.
+    """
+    f = fno_forcing(fields["x"], fields["y"], float(params["forcing_amplitude"]))
+    return vorticity_parts(fields["vorticity_t"], fields["vorticity"], params["nu"], d,
+                           forcing=f, velocity=_velocity(fields))
+
+
+def vorticity_curl_terms(fields, params, d: DerivativeProvider) -> tuple[Tensor, Tensor, Tensor]:
+    """The kinematic coupling ``w - (v_x - u_y)`` as terms ``(w, -v_x, u_y)``, units ``1 / T``.
+
+    Fields ``vorticity``, ``u``, ``v``. Zero when the predicted vorticity is the curl of the
+    predicted velocity; on a grid the central differences leave their ``O(h^2)`` truncation.
+    """
+    (_, u_y), (v_x, _) = d.grad(fields["u"]), d.grad(fields["v"])
+    return fields["vorticity"], -v_x, u_y
+
+
+def circulation_density(fields, params, d: DerivativeProvider) -> tuple[Tensor]:
+    """The density ``w`` of the circulation ``int w dA``, shaped like ``w`` (units ``1 / T``)."""
+    return (fields["vorticity"],)
+
+
+#: Forced 2D incompressible Navier--Stokes in vorticity form on the periodic unit square (the FNO
+#: benchmark, PDEBench A.5): unknowns ``vorticity`` and, when the dataset stores them
+#: (``data.fields``), the velocity ``u``, ``v``; ``nu`` and ``forcing_amplitude`` from
+#: ``pde_params``, the forcing :func:`fno_forcing` of the cell-centre coordinates. Metrics on a
+#: grid (see :mod:`pdebench.physics.grid`):
+#:
+#: - ``residual_l2/navier_stokes`` and ``residual_rel/navier_stokes``: the vorticity equation at
+#:   the midpoint of each step, with the predicted velocity when the dataset has one, else the
+#:   spectral velocity of the predicted vorticity; the floor is the second-order truncation of
+#:   the central differences on the spectral solution and of the frame spacing;
+#: - ``conservation_error/circulation``: ``int w dA`` (zero on a periodic box; the forcing has
+#:   zero mean and the solver keeps the mean mode at 0);
+#: - with ``u``, ``v``: ``divergence_l2`` (the spectral velocity is solenoidal; the central
+#:   differences leave their truncation, ``(k_y sin(k_x h) - k_x sin(k_y h)) / h`` times the
+#:   stream function's mode ``k``) and ``coupling_consistency``, the kinematic coupling
+#:   ``w = v_x - u_y`` of vorticity and velocity (:func:`vorticity_curl_terms`; floor
+#:   ``1 - sinc(k h)`` relative per mode).
+#:
+#: A dataset stored without the vorticity channel gets ``divergence_l2`` only. Not applicable:
+#: ``bc_error`` (periodic, no walls); ``conservation_error`` of the energy or the enstrophy (the
+#: forcing and the viscosity change both).
+NAVIER_STOKES = Equation(
+    name="navier_stokes",
+    description="2D incompressible Navier-Stokes, vorticity form, periodic, FNO forcing "
+                "(PDEBench A.5)",
+    unknowns=("vorticity", "u", "v"), params=("nu", "forcing_amplitude"),
+    time_derivatives=("vorticity",),
+    components={"navier_stokes": Component(("vorticity", "vorticity_t", "x", "y"),
+                                           vorticity_terms, units="1/T^2")},
+    velocity=("u", "v"),
+    coupled=("vorticity", "u", "v"),
+    coupling=Component(("vorticity", "u", "v"), vorticity_curl_terms, units="1/T"),
+    conserved={"circulation": Component(("vorticity",), circulation_density, units="L^2/T")},
+    grid_bc="periodic", margin=0, grids=("cell_centered",),
+)
+
+EQUATIONS = (NAVIER_STOKES,)
