@@ -44,6 +44,8 @@ class ElderSource(GeneratedTrajectories):
     outside (0, 1] is a ValueError before any work, a diverging c a RuntimeError naming the step.
     Self-check: the shared equations with finite differences on interior cells (curl of Darcy's
     law and the transport equation with the scheme's c_t), relative RMS stored in ``residual``.
+    Physics metrics: the registered equation ``elder``
+    (:data:`pdebench.physics.porous_convection.ELDER`).
 
     Provenance: Multiphysics Bench (2025) solved the Elder problem with a commercial FEM code and
     published 11 frames per sample; the half-box symmetry, the stream-function formulation, the
@@ -67,7 +69,7 @@ class ElderSource(GeneratedTrajectories):
     """
 
     name = "elder"
-    version = 2  # 2: ra and source stored once per trajectory as constant inputs
+    version = 3  # 3: the store records the physics floor of the registered "elder" equation
 
     def __init__(self, n_samples: int = 80, resolution: int = 32, n_frames: int = 11,
                  t_end: float = 0.2, rayleigh: float = 400.0, rayleigh_spread: float = 0.5,
@@ -107,8 +109,8 @@ class ElderSource(GeneratedTrajectories):
             grid="cell_centered", constant_fields=constant,
             time={"n_frames": p["n_frames"], "t_end": p["t_end"],
                   "dt": p["t_end"] / (p["n_frames"] - 1)},
-            boundary_conditions={"c": "dirichlet_top_source_bottom_zero_else_neumann",
-                                 "psi": "dirichlet_zero"},
+            boundary_conditions={"c": "dirichlet_one_top_source_zero_bottom_else_neumann_zero",
+                                 "u": "dirichlet_zero_x_walls", "v": "dirichlet_zero_y_walls"},
             pde_params={k: p[k] for k in ("rayleigh", "rayleigh_spread", "source_min",
                                           "source_max")},
             extra={"generated": True, "half_box": "x in [0, 2], symmetry plane at x = 2"},

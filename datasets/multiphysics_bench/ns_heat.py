@@ -35,7 +35,8 @@ class NSHeatSource(GeneratedPairs):
     advecting velocity, pseudo-time step ``dtau`` grown as the residual falls) until the
     relative steady residual is below ``tol`` (else RuntimeError naming the iteration and the
     residual). Self-check: the steady residuals under the shared equations (finite differences,
-    interior nodes) stored in ``residual``.
+    interior nodes) stored in ``residual``. Physics metrics: the registered equation ``ns_heat``
+    (:data:`pdebench.physics.porous_convection.NS_HEAT`).
 
     Provenance: Multiphysics Bench (2025) solved this with a commercial FEM code on 128² grids;
     the formulation, scaling, boundary details and parameter ranges here are this harness's
@@ -58,6 +59,7 @@ class NSHeatSource(GeneratedPairs):
     """
 
     name = "ns_heat"
+    version = 2  # 2: the store records the physics floor of the registered "ns_heat" equation
 
     def __init__(self, n_samples: int = 50, resolution: int = 64, ra_min: float = 1e3,
                  ra_max: float = 1e4, pr: float = 0.71, rate_min: float = 10.0,
