@@ -13,11 +13,9 @@ from typing import Any
 from pdebench.data.generated import GeneratedPairs, Progress
 from pdebench.data.meta import DatasetMeta
 from pdebench.datasets.numerics.validation import check_int, check_real, check_seed
-from pdebench.physics.electrothermal import COMPONENTS, FIELDS, ElectrothermalParams
+from pdebench.physics.electrothermal import COMPONENTS, FIELDS, SOURCES, ElectrothermalParams
 
 __all__ = ["ElectrothermalSource"]
-
-_SOURCES = ("s_c", "s_x", "s_y", "s_T", "s_phi")
 
 
 class ElectrothermalSource(GeneratedPairs):
@@ -44,7 +42,9 @@ class ElectrothermalSource(GeneratedPairs):
     fields (s_c, s_x, s_y, s_T, s_phi), output y = (u, v, p, phi, T), cell-centred grid, boundary
     data = the closed form (Dirichlet; regime 2: gauge for p, phi). Self-check: the operator with
     finite differences on the exact gridded fields minus the sources, interior cells, is O(h²)
-    (about 3e-2 relative at 64², order 2.0 measured 32² → 64² → 128²).
+    (about 3e-2 relative at 64², order 2.0 measured 32² → 64² → 128²). Physics metrics: the
+    registered equation ``electrothermal`` (regime 2: ``electrothermal_gauge``, without wall
+    data for p and phi), :mod:`pdebench.physics.electrothermal`.
 
     Provenance: the published group's code uses manufactured solutions of this kind; the exact
     regime equations were not published in reachable form, so the operator variants, coefficient
@@ -62,6 +62,7 @@ class ElectrothermalSource(GeneratedPairs):
     """
 
     name = "electrothermal"
+    version = 2  # 2: the store records the physics floor of the registered equation
 
     def __init__(self, n_samples: int = 1000, resolution: int = 64, regime: int = 1,
                  seed: int = 0, nu: float = 0.02, alpha_t: float = 0.015, d_phi: float = 0.02,
@@ -92,9 +93,10 @@ class ElectrothermalSource(GeneratedPairs):
         if gauge:
             bcs.update(p="gauge_mean_zero", phi="gauge_mean_zero")
         return DatasetMeta(
-            name="electrothermal", pde="electrothermal", spatial_dims=2, resolution=(r, r),
-            extent=((0.0, 1.0), (0.0, 1.0)), input_fields=_SOURCES, output_fields=FIELDS,
-            units={f: "1" for f in (*_SOURCES, *FIELDS)}, grid="cell_centered",
+            name="electrothermal", pde="electrothermal_gauge" if gauge else "electrothermal",
+            spatial_dims=2, resolution=(r, r),
+            extent=((0.0, 1.0), (0.0, 1.0)), input_fields=SOURCES, output_fields=FIELDS,
+            units={f: "1" for f in (*SOURCES, *FIELDS)}, grid="cell_centered",
             boundary_conditions=bcs,
             pde_params={k: float(v) for k, v in self.operator.to_dict().items()},
             extra={"generated": True, "manufactured": True, "equations": list(COMPONENTS),

@@ -24,25 +24,38 @@ Regimes (:data:`REGIMES`):
    drag ``(c_F / sqrt(K)) |u| u`` (``|u| = sqrt(u^2 + v^2)``) in both momentum equations.
 
 In regimes other than 1 and 3 ``sigma = 1``, so the potential diffusion is ``D_phi Lap phi``.
+
+Each equation's terms are one function (:func:`continuity_terms`, :func:`momentum_x_terms`,
+:func:`momentum_y_terms`, :func:`energy_terms`, :func:`potential_terms`); the generator's operator
+(:func:`electrothermal_operator`) sums them and the registered equations :data:`ELECTROTHERMAL`
+(regimes 1, 3, 4) and :data:`ELECTROTHERMAL_GAUGE` (regime 2) score them, with either provider.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from pdebench.physics.derivatives import DerivativeProvider
+from pdebench.physics.equations import Component, Equation, dirichlet
 
-__all__ = ["COMPONENTS", "FIELDS", "REGIMES", "ElectrothermalParams", "electrothermal_operator",
-           "electrothermal_residual", "interior"]
+__all__ = ["COMPONENTS", "ELECTROTHERMAL", "ELECTROTHERMAL_GAUGE", "EQUATIONS", "FIELDS",
+           "PARAMS", "REGIMES", "SOURCES", "ElectrothermalParams", "continuity_terms",
+           "electrothermal_operator", "electrothermal_residual", "energy_terms", "interior",
+           "momentum_x_terms", "momentum_y_terms", "potential_terms"]
 
 #: Unknown fields, in channel order.
 FIELDS = ("u", "v", "p", "phi", "T")
 #: Equations (and their source terms s_c, s_x, s_y, s_T, s_phi), in channel order.
 COMPONENTS = ("continuity", "momentum_x", "momentum_y", "energy", "potential")
+#: Source fields (dataset inputs), one per equation of :data:`COMPONENTS`, in channel order.
+SOURCES = ("s_c", "s_x", "s_y", "s_T", "s_phi")
 #: Regime number -> short description.
 REGIMES = {
     1: "Boussinesq electrothermal flow (buoyancy -Ri (T - T0), sigma(T) in the potential equation)",
@@ -116,10 +129,117 @@ class ElectrothermalParams:
         return asdict(self)
 
 
+#: ``DatasetMeta.pde_params`` keys of the operator: the fields of :class:`ElectrothermalParams`.
+PARAMS = tuple(f.name for f in dataclasses.fields(ElectrothermalParams))
+
+
+def _coefficients(params: ElectrothermalParams | Mapping[str, Any]) -> ElectrothermalParams:
+    """``params`` as :class:`ElectrothermalParams` (a ``DatasetMeta.pde_params`` mapping holds the
+    regime as a number)."""
+    if isinstance(params, ElectrothermalParams):
+        return params
+    values = {k: float(params[k]) for k in PARAMS}
+    regime = values.pop("regime")
+    if regime != int(regime):
+        raise ValueError(f"regime must be an integer, got {regime!r}")
+    return ElectrothermalParams(regime=int(regime), **values)
+
+
+def continuity_terms(u: Tensor, v: Tensor, d: DerivativeProvider) -> tuple[Tensor, Tensor]:
+    """Terms ``(u_x, v_y)`` of the continuity operator ``u_x + v_y`` (equals ``s_c``).
+
+    Fields in the provider's layout (see :func:`electrothermal_operator`); units ``U / L``.
+    """
+    (ux, _), (_, vy) = d.grad(u), d.grad(v)
+    return ux, vy
+
+
+def momentum_x_terms(u: Tensor, v: Tensor, p: Tensor, phi: Tensor, temp: Tensor,
+                     d: DerivativeProvider, params: ElectrothermalParams
+                     ) -> tuple[Tensor, ...]:
+    """Terms of the x-momentum operator (equals ``s_x``).
+
+    Returns
+    -------
+    tuple of Tensor
+        ``(u u_x + v u_y, p_x, -nu Lap u, c_phi phi_x, c_T T)`` and, in regime 4, the drag
+        ``(nu / K + c_F / sqrt(K) |u|) u``; shaped like ``u``.
+    """
+    ux, uy = d.grad(u)
+    (px, _), (fx, _) = d.grad(p), d.grad(phi)
+    terms = (u * ux + v * uy, px, -params.nu * d.lap(u), params.c_phi * fx, params.c_t * temp)
+    if params.regime == 4:
+        terms += (_drag(u, v, params) * u,)
+    return terms
+
+
+def momentum_y_terms(u: Tensor, v: Tensor, p: Tensor, phi: Tensor, temp: Tensor,
+                     d: DerivativeProvider, params: ElectrothermalParams
+                     ) -> tuple[Tensor, ...]:
+    """Terms of the y-momentum operator (equals ``s_y``).
+
+    Returns
+    -------
+    tuple of Tensor
+        ``(u v_x + v v_y, p_y, -nu Lap v, c_phi phi_y)``, then the buoyancy ``-Ri (T - T0)`` in
+        regimes 1 and 3 (``Ri`` = :attr:`ElectrothermalParams.buoyancy`) and the drag
+        ``(nu / K + c_F / sqrt(K) |u|) v`` in regime 4; shaped like ``u``.
+    """
+    vx, vy = d.grad(v)
+    (_, py), (_, fy) = d.grad(p), d.grad(phi)
+    terms = (u * vx + v * vy, py, -params.nu * d.lap(v), params.c_phi * fy)
+    ri = params.buoyancy
+    if ri:
+        terms += (-ri * (temp - params.t0),)
+    if params.regime == 4:
+        terms += (_drag(u, v, params) * v,)
+    return terms
+
+
+def _drag(u: Tensor, v: Tensor, params: ElectrothermalParams) -> Tensor:
+    """Darcy-Forchheimer drag coefficient ``nu / K + c_F / sqrt(K) |u|`` (regime 4)."""
+    speed = torch.sqrt(u * u + v * v)
+    return params.nu / params.k_perm + params.c_f / math.sqrt(params.k_perm) * speed
+
+
+def energy_terms(u: Tensor, v: Tensor, phi: Tensor, temp: Tensor, d: DerivativeProvider,
+                 params: ElectrothermalParams) -> tuple[Tensor, Tensor, Tensor]:
+    """Terms ``(u T_x + v T_y, -alpha_T Lap T, J |grad phi|^2)`` of the energy operator (equals
+    ``s_T``); the last is the Joule heating by the potential gradient."""
+    tx, ty = d.grad(temp)
+    fx, fy = d.grad(phi)
+    return u * tx + v * ty, -params.alpha_t * d.lap(temp), params.j * (fx * fx + fy * fy)
+
+
+def potential_terms(u: Tensor, v: Tensor, phi: Tensor, temp: Tensor, d: DerivativeProvider,
+                    params: ElectrothermalParams) -> tuple[Tensor, Tensor, Tensor]:
+    """Terms ``(u phi_x + v phi_y, -D_phi div(sigma grad phi), eta (u + v/2))`` of the potential
+    operator (equals ``s_phi``); ``sigma = exp(beta_sigma (T - T0))`` in regimes 1 and 3 (flux
+    form, :meth:`~pdebench.physics.derivatives.DerivativeProvider.div_flux`), else 1."""
+    fx, fy = d.grad(phi)
+    if params.regime in (1, 3):
+        sigma = torch.exp(params.beta_sigma * (temp - params.t0))
+        diffusion = d.div_flux(sigma, phi)
+    else:
+        diffusion = d.lap(phi)
+    return u * fx + v * fy, -params.d_phi * diffusion, params.eta * (u + 0.5 * v)
+
+
+def _total(terms: tuple[Tensor, ...]) -> Tensor:
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
 def electrothermal_operator(u: Tensor, v: Tensor, p: Tensor, phi: Tensor, temp: Tensor,
                             d: DerivativeProvider, params: ElectrothermalParams
                             ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Left-hand sides of the five equations (the source terms they must equal).
+
+    Each is the sum of the terms of :func:`continuity_terms`, :func:`momentum_x_terms`,
+    :func:`momentum_y_terms`, :func:`energy_terms` and :func:`potential_terms` (the terms the
+    registered :data:`ELECTROTHERMAL` equation scores).
 
     Parameters
     ----------
@@ -139,30 +259,11 @@ def electrothermal_operator(u: Tensor, v: Tensor, p: Tensor, phi: Tensor, temp: 
         Note: a finite-difference provider imposes its own boundary ghost values, so on fields
         with non-homogeneous boundary data only the :func:`interior` of the result is meaningful.
     """
-    ux, uy = d.grad(u)
-    vx, vy = d.grad(v)
-    px, py = d.grad(p)
-    fx, fy = d.grad(phi)
-    tx, ty = d.grad(temp)
-    cont = ux + vy
-    mom_x = u * ux + v * uy + px - params.nu * d.lap(u) + params.c_phi * fx + params.c_t * temp
-    mom_y = u * vx + v * vy + py - params.nu * d.lap(v) + params.c_phi * fy
-    ri = params.buoyancy
-    if ri:
-        mom_y = mom_y - ri * (temp - params.t0)
-    if params.regime == 4:
-        speed = torch.sqrt(u * u + v * v)
-        drag = params.nu / params.k_perm + params.c_f / math.sqrt(params.k_perm) * speed
-        mom_x = mom_x + drag * u
-        mom_y = mom_y + drag * v
-    energy = u * tx + v * ty - params.alpha_t * d.lap(temp) + params.j * (fx * fx + fy * fy)
-    if params.regime in (1, 3):
-        sigma = torch.exp(params.beta_sigma * (temp - params.t0))
-        diffusion = d.div_flux(sigma, phi)
-    else:
-        diffusion = d.lap(phi)
-    potential = u * fx + v * fy - params.d_phi * diffusion + params.eta * (u + 0.5 * v)
-    return cont, mom_x, mom_y, energy, potential
+    return (_total(continuity_terms(u, v, d)),
+            _total(momentum_x_terms(u, v, p, phi, temp, d, params)),
+            _total(momentum_y_terms(u, v, p, phi, temp, d, params)),
+            _total(energy_terms(u, v, phi, temp, d, params)),
+            _total(potential_terms(u, v, phi, temp, d, params)))
 
 
 def electrothermal_residual(fields: tuple[Tensor, ...], sources: tuple[Tensor, ...],
@@ -201,3 +302,88 @@ def interior(r: Tensor, width: int = 1) -> Tensor:
         raise ValueError(f"interior: need (batch, H, W) with H, W > {2 * width}, got "
                          f"{tuple(r.shape)}")
     return r[:, width:-width, width:-width]
+
+
+# ----------------------------------------------------------------------------------------------
+# Registered equations
+# ----------------------------------------------------------------------------------------------
+
+Fields = Mapping[str, Tensor]
+
+
+def _continuity(fields: Fields, params: Mapping[str, Any], d: DerivativeProvider):
+    return (*continuity_terms(fields["u"], fields["v"], d), -fields["s_c"])
+
+
+def _momentum_x(fields: Fields, params: Mapping[str, Any], d: DerivativeProvider):
+    f = fields
+    return (*momentum_x_terms(f["u"], f["v"], f["p"], f["phi"], f["T"], d,
+                              _coefficients(params)), -f["s_x"])
+
+
+def _momentum_y(fields: Fields, params: Mapping[str, Any], d: DerivativeProvider):
+    f = fields
+    return (*momentum_y_terms(f["u"], f["v"], f["p"], f["phi"], f["T"], d,
+                              _coefficients(params)), -f["s_y"])
+
+
+def _energy(fields: Fields, params: Mapping[str, Any], d: DerivativeProvider):
+    f = fields
+    return (*energy_terms(f["u"], f["v"], f["phi"], f["T"], d, _coefficients(params)),
+            -f["s_T"])
+
+
+def _potential(fields: Fields, params: Mapping[str, Any], d: DerivativeProvider):
+    f = fields
+    return (*potential_terms(f["u"], f["v"], f["phi"], f["T"], d, _coefficients(params)),
+            -f["s_phi"])
+
+
+_ENERGY = Component(("u", "v", "phi", "T", "s_T"), _energy, units="1")
+
+#: The five-field operator as an :class:`~pdebench.physics.equations.Equation` (LSTM-PINN family,
+#: :mod:`pdebench.datasets.lstm_pinn.electrothermal`): unknowns ``u, v, p, phi, T``, coefficients
+#: the source fields :data:`SOURCES`, the regime and the coefficients from ``pde_params``
+#: (:data:`PARAMS`; the regime's operator terms are chosen from ``pde_params["regime"]``). The
+#: same components serve the grid metrics (finite differences) and a PINN loss
+#: (:class:`~pdebench.physics.derivatives.Autograd` at collocation points).
+#:
+#: - components: ``continuity``, ``momentum_x``, ``momentum_y``, ``energy``, ``potential``, each
+#:   its operator terms minus its source; scored one cell from the walls (``margin = 1``);
+#: - ``bc_error/<field>`` for all five fields: Dirichlet data = the closed form on every wall
+#:   (``"reference"``: the reference solution's own wall trace);
+#: - ``divergence_l2``: the manufactured velocity derives from a stream function (``s_c = 0``);
+#: - ``coupling_consistency``: the energy equation, where the Joule heating ``J |grad phi|^2``
+#:   (electric -> thermal) and the advection by ``(u, v)`` (flow -> thermal) drive the
+#:   temperature; it equals ``residual_l2/electrothermal/energy``;
+#: - no ``conservation_error``: the problem is steady.
+ELECTROTHERMAL = Equation(
+    name="electrothermal",
+    description="steady five-field electrothermal transport (u, v, p, phi, T) of the LSTM-PINN "
+                "family, manufactured sources; regime and coefficients from pde_params",
+    unknowns=FIELDS, coefficients=SOURCES, params=PARAMS,
+    components={
+        "continuity": Component(("u", "v", "s_c"), _continuity, units="1"),
+        "momentum_x": Component(("u", "v", "p", "phi", "T", "s_x"), _momentum_x, units="1"),
+        "momentum_y": Component(("u", "v", "p", "phi", "T", "s_y"), _momentum_y, units="1"),
+        "energy": _ENERGY,
+        "potential": Component(("u", "v", "phi", "T", "s_phi"), _potential, units="1"),
+    },
+    boundary={f: {"all": dirichlet("reference")} for f in FIELDS},
+    coupled=("u", "v", "phi", "T"), coupling=_ENERGY, velocity=("u", "v"),
+)
+
+#: Regime 2 (gauge constraints): :data:`ELECTROTHERMAL` without the Dirichlet data of ``p`` and
+#: ``phi``, which are fixed by ``mean(p) = mean(phi) = 0`` instead. The operator is the same (its
+#: regime comes from ``pde_params``); only the set of boundary conditions, and so the metrics a
+#: dataset gets, differs, and that set is a property of the equation, not of its parameters. The
+#: gauge is not a wall condition and no metric of ``specs/METRICS.md`` measures it (a constant
+#: offset of ``p`` or ``phi`` leaves every residual unchanged).
+ELECTROTHERMAL_GAUGE = dataclasses.replace(
+    ELECTROTHERMAL, name="electrothermal_gauge",
+    description="five-field electrothermal transport, regime 2: p and phi fixed by the gauge "
+                "mean(p) = mean(phi) = 0 instead of Dirichlet data",
+    boundary={f: {"all": dirichlet("reference")} for f in ("u", "v", "T")},
+)
+
+EQUATIONS = (ELECTROTHERMAL, ELECTROTHERMAL_GAUGE)
