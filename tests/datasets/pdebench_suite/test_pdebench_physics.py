@@ -65,7 +65,7 @@ def test_darcy_perturbed_solution_scores_worse(tmp_path, perturb, metric):
 
 #: Advection with frames and grid that resolve the motion (two modes of wavenumber <= 2, 256
 #: cells): the floor is then the second-order truncation, not the aliasing of the tiny size.
-RESOLVED_ADVECTION = ("data.max_wavenumber=2", "data.tiny.resolution=256")
+RESOLVED_ADVECTION = ("data.max_wavenumber=2", "data.resolution=256")
 
 
 @pytest.fixture(scope="module")
@@ -172,8 +172,8 @@ def test_advection_floor_is_the_closed_form_truncation(built):
 
 
 def test_advection_floor_is_second_order_in_the_frame_spacing(built):
-    coarse = recorded_floor(built("advection", *RESOLVED_ADVECTION, "data.tiny.n_frames=33").source)
-    fine = recorded_floor(built("advection", *RESOLVED_ADVECTION, "data.tiny.n_frames=65").source)
+    coarse = recorded_floor(built("advection", *RESOLVED_ADVECTION, "data.n_frames=33").source)
+    fine = recorded_floor(built("advection", *RESOLVED_ADVECTION, "data.n_frames=65").source)
     ratio = coarse["residual_l2/advection"] / fine["residual_l2/advection"]
     # measured 3.87: (kappa beta dt)^2 / 12 falls 4x, the (kappa h)^2 / 6 of space stays
     assert 3.5 < ratio < 4.3, ratio
@@ -184,14 +184,14 @@ def test_advection_floor_is_second_order_in_the_frame_spacing(built):
     (_edit(0, _periodic_bump(0.05, _batch_peak)), "residual_l2/advection"),
     (_edit(0, _periodic_bump(0.05)), "residual_rel/advection")])
 def test_advection_perturbed_residual_scores_worse(built, perturb, metric):
-    dm = built("advection", *RESOLVED_ADVECTION, "data.tiny.n_frames=33")
+    dm = built("advection", *RESOLVED_ADVECTION, "data.n_frames=33")
     floor = recorded_floor(dm.source)[metric]
     worse = physics_values(dm.meta, dm.dataset, perturb=perturb)[metric]
     assert worse > 2 * floor, (metric, floor, worse)
 
 
 def test_advection_conservation_sees_mass_and_energy_apart(built):
-    dm = built("advection", *RESOLVED_ADVECTION, "data.tiny.n_frames=33")
+    dm = built("advection", *RESOLVED_ADVECTION, "data.n_frames=33")
     floor = recorded_floor(dm.source)
     assert max(floor["conservation_error/mass"], floor["conservation_error/energy"]) < 1e-6
     offset = physics_values(dm.meta, dm.dataset, perturb=_edit(0, _shift(0.01)))
@@ -216,8 +216,8 @@ def test_burgers_reference_scores_its_recorded_floor(built):
 
 
 def test_burgers_floor_is_second_order_in_the_frame_spacing(built):
-    coarse = recorded_floor(built("burgers", "data.tiny.n_frames=33").source)
-    fine = recorded_floor(built("burgers", "data.tiny.n_frames=65").source)
+    coarse = recorded_floor(built("burgers", "data.n_frames=33").source)
+    fine = recorded_floor(built("burgers", "data.n_frames=65").source)
     ratio = coarse["residual_rel/burgers"] / fine["residual_rel/burgers"]
     assert 3.2 < ratio < 5.0, ratio  # measured 4.09
     assert fine["residual_rel/burgers"] < 0.02  # measured 0.0091
@@ -227,14 +227,14 @@ def test_burgers_floor_is_second_order_in_the_frame_spacing(built):
     (_edit(0, _periodic_bump(0.05, _batch_peak)), "residual_l2/burgers"),
     (_edit(0, _periodic_bump(0.05)), "residual_rel/burgers")])
 def test_burgers_perturbed_residual_scores_worse(built, perturb, metric):
-    dm = built("burgers", "data.tiny.n_frames=33")
+    dm = built("burgers", "data.n_frames=33")
     floor = recorded_floor(dm.source)[metric]
     worse = physics_values(dm.meta, dm.dataset, perturb=perturb)[metric]
     assert worse > 2 * floor, (metric, floor, worse)
 
 
 def test_burgers_mass_offset_breaks_conservation(built):
-    dm = built("burgers", "data.tiny.n_frames=33")
+    dm = built("burgers", "data.n_frames=33")
     assert recorded_floor(dm.source)["conservation_error/mass"] < 1e-6
     worse = physics_values(dm.meta, dm.dataset, perturb=_edit(0, _shift(0.01)))
     assert worse["conservation_error/mass"] > 1e-3
@@ -260,7 +260,7 @@ def test_diffusion_reaction_reference_scores_its_recorded_floor(built):
 
 def test_diffusion_reaction_floor_is_second_order_in_the_frame_spacing(built):
     coarse = recorded_floor(built(DR).source)
-    fine = recorded_floor(built(DR, "data.tiny.n_frames=9").source)
+    fine = recorded_floor(built(DR, "data.n_frames=9").source)
     for metric in (f"residual_rel/{DR}", f"residual_l2/{DR}/u", f"residual_l2/{DR}/v"):
         ratio = coarse[metric] / fine[metric]
         assert 3.0 < ratio < 4.5, (metric, ratio)  # measured 3.71, 3.29, 3.83
@@ -350,7 +350,7 @@ def test_navier_stokes_floor_is_the_second_order_truncation_in_space(built):
     residual by > 2: the time error of the 5 frames, ~0.004, remains)."""
     dm = built(NS, NS_UV)
     floor = recorded_floor(dm.source)
-    dense = recorded_floor(built(NS, NS_UV, "data.tiny.n_frames=9").source)
+    dense = recorded_floor(built(NS, NS_UV, "data.n_frames=9").source)
     assert dense[f"residual_l2/{NS}"] == pytest.approx(floor[f"residual_l2/{NS}"], rel=0.02)
     samples = [{k: _interpolate(dm.dataset[i][k], 32).float() for k in ("x", "y")}
                for i in range(len(dm.dataset))]
