@@ -119,8 +119,8 @@ def test_ns_heat_floor_is_at_discretisation_level(ns_heat, tmp_path):
     # the vorticity equation rebuilds omega from (u, v): a truncation error of a few percent
     assert floor["residual_rel/ns_heat"] < 0.05
     # and it falls when the grid is refined (17 -> 33 nodes, the same two samples); measured
-    # ratios 2.3 (vorticity: the heated disc is smoothed over one cell, so first order) and 4.0
-    # (the one-sided adiabatic-wall derivative of T, second order)
+    # ratios 2.6 (vorticity, order 1.4: the heated disc's edge is smoothed over one cell at every
+    # resolution) and 3.9 (the one-sided adiabatic-wall derivative of T, second order)
     coarse = recorded_floor(_tiny("ns_heat", tmp_path / "c", "data.tiny.n_samples=2")[2])
     fine = recorded_floor(_tiny("ns_heat", tmp_path / "f", "data.tiny.n_samples=2",
                                 "data.tiny.resolution=33")[2])
