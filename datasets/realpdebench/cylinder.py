@@ -16,8 +16,8 @@ scenario folder is built in a temporary folder and renamed into place only when 
 
 Physics floor: each trajectory file records, in its attribute ``physics_floor``, the physics metrics
 (:func:`pdebench.metrics.physics.reference_floor`, equation ``"incompressible"``) of its own stored
-frames over every one-step window (history 1) with its window count; ``GENERATED.json`` repeats them
-under ``residual[sim_id]["physics_floor"][kind]`` and their window-weighted means under
+frames over every one-step window (history 1) with the sums behind them; ``GENERATED.json`` repeats
+them under ``residual[sim_id]["physics_floor"][kind]`` and their combination under
 ``physics_floor[kind]``. For ``real`` files it is the residual of the emulated measurements
 themselves (blur, resampling, noise). The cells scored are those of
 :func:`pdebench.physics.incompressible.cylinder_fluid`, from the geometry :func:`pde_params`
@@ -160,25 +160,25 @@ def trajectory_floor(meta: DatasetMeta, frames: np.ndarray) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"n_windows": T - 1, "values": {metric: mean over the windows}}``.
+        ``{"n_windows": T - 1, "values": {metric: value over the windows}, "count": ...,
+        "sums": {...}}``: the values, and the mergeable sums behind them
+        (:func:`pdebench.metrics.physics.reference_sums`).
     """
-    from pdebench.metrics.physics import reference_floor
+    from pdebench.metrics.physics import floor_from_sums, reference_sums
 
     frames = np.asarray(frames, dtype=np.float32)
     n = len(frames) - 1
     spans = [(i, min(i + FLOOR_BATCH, n)) for i in range(0, n, FLOOR_BATCH)]
-    values = reference_floor(meta, ((frames[i + 1:j + 1], frames[i:j]) for i, j in spans))
-    return {"n_windows": n, "values": values}
+    raw = reference_sums(meta, ((frames[i + 1:j + 1], frames[i:j]) for i, j in spans))
+    return {"n_windows": n, "values": floor_from_sums(meta, [raw]), **raw}
 
 
-def combine_floors(records: list[dict[str, Any]]) -> dict[str, float]:
-    """Window-weighted mean of :func:`trajectory_floor` records (the floor over all windows)."""
-    names = {tuple(sorted(r["values"])) for r in records}
-    if len(names) != 1:
-        raise ValueError(f"physics floors of one dataset name different metrics: {sorted(names)}")
-    total = sum(r["n_windows"] for r in records)
-    return {k: sum(r["n_windows"] * r["values"][k] for r in records) / total
-            for k in records[0]["values"]}
+def combine_floors(meta: DatasetMeta, records: list[dict[str, Any]]) -> dict[str, float]:
+    """The floor over every window of the trajectories behind :func:`trajectory_floor` records
+    (their sums added, then reduced as the metrics reduce them)."""
+    from pdebench.metrics.physics import floor_from_sums
+
+    return floor_from_sums(meta, records)
 
 
 def _xy(a: np.ndarray) -> torch.Tensor:
@@ -291,8 +291,9 @@ def generate_scenario(folder: Path, p: dict[str, Any], progress=None) -> dict[st
 
 
 #: Bumped when the simulation's output changes (2: batched transforms, round-off level changes;
-#: 3: the cylinder at length / 4 for every box, physics floors recorded in files and marker).
-GENERATOR_VERSION = 3
+#: 3: the cylinder at length / 4 for every box, physics floors recorded in files and marker;
+#: 4: the floors as mergeable sums).
+GENERATOR_VERSION = 4
 
 
 def ensure_generated(data_dir: Path, p: dict[str, Any]) -> Path:
@@ -315,7 +316,8 @@ def ensure_generated(data_dir: Path, p: dict[str, Any]) -> Path:
 
                 t0 = time.monotonic()
                 residuals = generate_scenario(tmp, p, progress)
-            floors = {kind: combine_floors([r["physics_floor"][kind] for r in residuals.values()])
+            floors = {kind: combine_floors(dataset_meta(p, kind, pde_params(p)),
+                                           [r["physics_floor"][kind] for r in residuals.values()])
                       for kind in KINDS}
             info = {"params": p, "residual": residuals, "physics_floor": floors,
                     "seconds": time.monotonic() - t0, "pdebench_version": __version__}
@@ -445,7 +447,7 @@ class _CylinderSource(DataSource):
     def recorded_physics_floor(self) -> dict[str, float]:
         """The physics floor recorded at generation for the trajectories this source serves.
 
-        The window-weighted mean of the per-trajectory records in ``GENERATED.json`` over
+        The per-trajectory records in ``GENERATED.json``, combined over
         :attr:`served_ids`: the physics metrics of every one-step window of the stored reference
         (for ``cylinder_real`` the emulated measurements themselves), which is what
         :func:`pdebench.testing.physics_values` gives on :meth:`open` with ``stride = 1``. Empty
@@ -456,7 +458,10 @@ class _CylinderSource(DataSource):
         info = json.loads((self.folder.parent / MARKER).read_text())
         records = [info["residual"][s].get("physics_floor", {}).get(self.kind)
                    for s in self.served_ids]
-        return {} if any(r is None for r in records) else combine_floors(records)
+        if any(r is None or "sums" not in r for r in records):
+            return {}
+        return combine_floors(dataset_meta(self.params, self.kind, pde_params(self.params)),
+                              records)
 
     def prepare(self) -> None:
         self.folder = ensure_generated(self.data_dir, self.params)

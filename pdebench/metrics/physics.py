@@ -5,7 +5,8 @@ equation supports (:class:`pdebench.physics.grid.GridPhysics` lists them and def
 ``residual_l2/<eq>``, ``residual_rel/<eq>``, ``bc_error/<field>``, ``divergence_l2``,
 ``coupling_consistency``, ``conservation_error/<quantity>``). Each value is a per-sample number
 (computed in float64); the metric sums them and counts samples (``dist_reduce_fx="sum"``), so DDP,
-``merge_state`` and batching give the mean over every sample seen. ``compute()`` returns
+``merge_state`` and batching give the mean over every sample seen (relative metrics: the ratio of
+the sums over every sample seen). ``compute()`` returns
 ``{name: tensor of shape (1, 1)}`` (one value, the metric contract's ``(C, T)``).
 
 :func:`reference_floor` runs the same class over a dataset's own reference solution: the values
@@ -27,7 +28,7 @@ from pdebench.data.meta import DatasetMeta
 from pdebench.physics.equations import Equation
 from pdebench.physics.grid import GridPhysics, PhysicsUnavailable
 
-__all__ = ["PhysicsMetrics", "equation_for", "reference_floor"]
+__all__ = ["PhysicsMetrics", "equation_for", "floor_from_sums", "reference_floor", "reference_sums"]
 
 
 def equation_for(meta: DatasetMeta) -> Equation | None:
@@ -74,7 +75,8 @@ class PhysicsMetrics(Metric):
             physics = GridPhysics(eq, meta)
         self.physics = physics
         self.names = physics.names()
-        self.add_state("total", default=torch.zeros(len(self.names), dtype=torch.float64),
+        self._sums = physics.sums()
+        self.add_state("total", default=torch.zeros(len(self._sums), dtype=torch.float64),
                        dist_reduce_fx="sum")
         self.add_state("count", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
 
@@ -82,7 +84,7 @@ class PhysicsMetrics(Metric):
         """Accumulate a batch: ``pred``, ``target`` ``(batch, C, *spatial, T)``; ``inputs``
         ``(batch, C_in, *spatial)``, all in physical units."""
         values = self.physics.evaluate(pred, target, inputs)
-        sums = torch.stack([values[n].sum() for n in self.names]) if self.names else \
+        sums = torch.stack([values[n].sum() for n in self._sums]) if self._sums else \
             torch.zeros(0, dtype=torch.float64)
         self.total = self.total + sums.to(self.total.device)
         self.count = self.count + pred.shape[0]
@@ -99,16 +101,17 @@ class PhysicsMetrics(Metric):
         return keep_shape
 
     def compute(self) -> dict[str, Tensor]:
-        """``{name: (1, 1) float64}``, the mean over samples."""
+        """``{name: (1, 1) float64}``: the mean over samples (ratios of sums for the relative
+        metrics, :meth:`pdebench.physics.grid.GridPhysics.reduce`)."""
         if int(self.count) == 0:
             raise ValueError("physics metrics: compute() called before any sample was seen")
-        mean = self.total / self.count
-        return {n: mean[i].reshape(1, 1) for i, n in enumerate(self.names)}
+        totals = {n: self.total[i] for i, n in enumerate(self._sums)}
+        return {n: v.reshape(1, 1) for n, v in self.physics.reduce(totals, self.count).items()}
 
 
-def reference_floor(meta: DatasetMeta, batches: Iterable[tuple[Tensor, Tensor | None]]
-                    ) -> dict[str, float]:
-    """The physics metrics of a dataset's own reference solution.
+def reference_sums(meta: DatasetMeta, batches: Iterable[tuple[Tensor, Tensor | None]]
+                   ) -> dict[str, Any]:
+    """The physics metrics of a dataset's reference solution as mergeable sums.
 
     Parameters
     ----------
@@ -120,8 +123,11 @@ def reference_floor(meta: DatasetMeta, batches: Iterable[tuple[Tensor, Tensor | 
 
     Returns
     -------
-    dict name -> float
-        Empty when the dataset names no equation or its grid cannot be scored.
+    dict
+        ``{"count": samples, "sums": {key: float}}`` (the per-sample quantities of
+        :meth:`pdebench.physics.grid.GridPhysics.sums` summed), or ``{}`` when the dataset names
+        no equation or its grid cannot be scored. Records of parts of a dataset (trajectories
+        written one by one) add up: :func:`floor_from_sums`.
     """
     eq = equation_for(meta)
     if eq is None:
@@ -130,9 +136,35 @@ def reference_floor(meta: DatasetMeta, batches: Iterable[tuple[Tensor, Tensor | 
         metric = PhysicsMetrics(meta, GridPhysics(eq, meta))
     except PhysicsUnavailable:
         return {}
-    seen = False
     for y, x in batches:
         y = torch.as_tensor(y)[..., None]
         metric.update(y, y, None if x is None else torch.as_tensor(x))
-        seen = True
-    return {k: float(v) for k, v in metric.compute().items()} if seen else {}
+    if int(metric.count) == 0:
+        return {}
+    return {"count": int(metric.count),
+            "sums": {k: float(v) for k, v in zip(metric._sums, metric.total, strict=True)}}
+
+
+def floor_from_sums(meta: DatasetMeta, records: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """The physics floor of the samples behind ``records`` (:func:`reference_sums` of parts of
+    one dataset): their sums added, then reduced as the metric reduces them."""
+    records = [r for r in records if r]
+    eq = equation_for(meta)
+    if not records or eq is None:
+        return {}
+    grid = GridPhysics(eq, meta)
+    keys = grid.sums()
+    if any(set(r["sums"]) != set(keys) for r in records):
+        raise ValueError(f"dataset {meta.name!r}: physics sums name other quantities than its "
+                         f"equation gives now ({sorted(keys)})")
+    totals = {k: torch.tensor(sum(r["sums"][k] for r in records), dtype=torch.float64)
+              for k in keys}
+    count = sum(r["count"] for r in records)
+    return {k: float(v) for k, v in grid.reduce(totals, count).items()}
+
+
+def reference_floor(meta: DatasetMeta, batches: Iterable[tuple[Tensor, Tensor | None]]
+                    ) -> dict[str, float]:
+    """The physics metrics of a dataset's own reference solution (see :func:`reference_sums`):
+    ``{name: value}``, empty when the dataset names no equation or its grid cannot be scored."""
+    return floor_from_sums(meta, [reference_sums(meta, batches)])

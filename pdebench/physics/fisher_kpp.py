@@ -30,7 +30,7 @@ Written once: :func:`fisher_kpp_terms` are the terms ``(u_t, -D u_xx, -a g(u))``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -42,8 +42,8 @@ from pdebench.physics.derivatives import DerivativeProvider
 from pdebench.physics.equations import Component, Equation
 
 __all__ = ["EQUATIONS", "FISHER_KPP", "FORMS", "branch_coefficients", "fisher_kpp_frame_terms",
-           "fisher_kpp_grid_terms", "fisher_kpp_reaction", "fisher_kpp_residual",
-           "fisher_kpp_terms", "fold_frames", "frame_midpoints", "reaction_parameters"]
+           "fisher_kpp_reaction", "fisher_kpp_residual",
+           "fisher_kpp_terms", "frame_midpoints", "reaction_parameters"]
 
 #: Reaction form id -> formula (documentation and error messages).
 FORMS = {1: "u - u^2", 2: "u - u^3", 3: "u (1 - u) exp(-beta (1 - u))"}
@@ -272,43 +272,6 @@ def fisher_kpp_frame_terms(fields: Mapping[str, Tensor], params: Mapping[str, An
     return tuple(t.reshape(batch, nt, nx).movedim(1, -1) for t in terms)
 
 
-def fold_frames(terms: Sequence[Tensor]) -> tuple[Tensor, ...]:
-    """Per-cell values standing for terms over a trailing frame axis in the grid metrics.
-
-    :class:`~pdebench.physics.grid.GridPhysics` scores terms shaped like its ``(batch, *spatial)``
-    mask: the RMS of their sum and of their largest magnitude over the scored cells. For terms
-    with a trailing frame axis ``(batch, *spatial, N)`` this returns ``n`` values per cell,
-    ``(S, (R - S) / (n - 1), ...)`` with ``R`` the RMS over frames of the residual (the terms'
-    sum) and ``S`` that of the largest term magnitude. Their sum is ``R`` and their largest
-    magnitude is ``S`` (``|r| <= n max|term|`` gives ``R <= n S``), so the grid metrics are
-    exactly the RMS over cells *and* frames of the residual and of the largest term. (Terms with
-    a frame axis need this as long as the grid metrics broadcast the mask over leading axes only.)
-
-    Parameters
-    ----------
-    terms : sequence of Tensor
-        ``n >= 2`` broadcastable tensors ``(batch, *spatial, N)``.
-
-    Returns
-    -------
-    tuple of ``n`` Tensor, ``(batch, *spatial)``, the units of the terms.
-    """
-    if len(terms) < 2:
-        raise ValueError(f"fold_frames: needs at least two terms, got {len(terms)}")
-    stack = torch.stack(torch.broadcast_tensors(*terms))
-    total = stack.sum(0).square().mean(-1).sqrt()
-    largest = stack.abs().amax(0).square().mean(-1).sqrt()
-    rest = (total - largest) / (len(terms) - 1)
-    return (largest, *([rest] * (len(terms) - 1)))
-
-
-def fisher_kpp_grid_terms(fields: Mapping[str, Tensor], params: Mapping[str, Any],
-                          d: DerivativeProvider) -> tuple[Tensor, ...]:
-    """:func:`fisher_kpp_frame_terms` folded over the frames (:func:`fold_frames`), ``(batch,
-    X)`` each: the component :data:`FISHER_KPP` registers."""
-    return fold_frames(fisher_kpp_frame_terms(fields, params, d))
-
-
 #: Fisher--KPP of the ``fisher_kpp`` dataset (MT-DeepONet B.1): pairs of ``[u0, c1..c4]`` (the
 #: initial state and the branch coefficients, whose task :func:`reaction_parameters` decodes) and
 #: the frames ``u_t1 .. u_tN`` at ``t_k = k frame_dt`` as channels. Every step ``u_{k-1} -> u_k``
@@ -316,7 +279,7 @@ def fisher_kpp_grid_terms(fields: Mapping[str, Tensor], params: Mapping[str, Any
 #: is the generator's periodic three-point one, so the reference's residual is the
 #: ``O(frame_dt^2)`` error of the midpoint difference (plus float32 round-off): it falls with the
 #: frame spacing, not with the grid. ``residual_l2/fisher_kpp`` is the RMS over cells and frames
-#: (:func:`fold_frames`). Metrics that do not apply: ``bc_error`` (periodic in ``x``: no walls),
+#: (the grid metrics score a residual's trailing frame axis with the cells). Metrics that do not apply: ``bc_error`` (periodic in ``x``: no walls),
 #: ``divergence_l2`` (no velocity), ``coupling_consistency`` (one field), ``conservation_error``
 #: (the reaction creates and destroys ``u``: no conserved integral).
 FISHER_KPP = Equation(
@@ -326,7 +289,7 @@ FISHER_KPP = Equation(
     unknowns=("u_t*",), coefficients=("u0", "c1", "c2", "c3", "c4"),
     params=("diffusivity", "frame_dt"),
     components={"fisher_kpp": Component(("u_t*", "u0", "c1", "c2", "c3", "c4"),
-                                        fisher_kpp_grid_terms, units="1/T")},
+                                        fisher_kpp_frame_terms, units="1/T")},
     grid_bc="periodic", margin=0, grids=("cell_centered",),
 )
 

@@ -8,11 +8,15 @@ metric of ``specs/METRICS.md`` that the dataset's fields support:
     RMS over the scored cells of each component's residual on the prediction, in the equation's
     units. Time-dependent equations are evaluated at the midpoint of each step: fields
     ``(u_prev + u) / 2``, time derivative ``(u - u_prev) / dt`` (second order in ``dt``), with
-    ``u_prev`` the last input frame (``<field>[t]``) for the first predicted frame.
+    ``u_prev`` the last input frame (``<field>[t]``) for the first predicted frame. Components
+    without a time derivative (constraints such as continuity) are evaluated at the predicted
+    frame itself.
 ``residual_rel/<eq>``
     Mean over components of that RMS divided by the component's natural scale on the
-    *reference*: the RMS over the scored cells of its largest term ``max_i |term_i(Y)|``.
-    Dimensionless; predicting zeros for a forced problem scores about 1.
+    *reference*, the RMS over the scored cells of its largest term ``max_i |term_i(Y)|``, each
+    summed over the samples first (a ratio of sums, so a sample whose reference has decayed to
+    round-off cannot dominate). Dimensionless; predicting zeros for a forced problem scores
+    about 1.
 ``bc_error/<field>``
     RMS over the walls of the violation of the equation's boundary conditions: the wall value
     (cell-centred grids: quadratic extrapolation ``(15 u_0 - 10 u_1 + 3 u_2) / 8`` from the three
@@ -26,15 +30,15 @@ metric of ``specs/METRICS.md`` that the dataset's fields support:
 ``coupling_consistency``
     RMS of the coupling terms' residual over the scored cells.
 ``conservation_error/<quantity>``
-    ``|Q(frame) - Q(first)| / sum(|density(first)|) dV`` with ``Q = sum(density) dV`` over the
-    domain, averaged over the predicted frames; ``first`` is the last input frame (the drift of a
-    rollout relative to its start; normalised by the integral of ``|density|`` so that a zero-mean
-    quantity is well defined).
+    ``|Q(frame) - Q(first)|`` over ``sum(|density(first)|) dV``, each summed over samples and
+    averaged over the predicted frames (a ratio of sums), with ``Q = sum(density) dV`` over the
+    domain; ``first`` is the last input frame (the drift of a rollout relative to its start;
+    normalised by the integral of ``|density|`` so that a zero-mean quantity is well defined).
 
 "Scored cells": all cells but ``margin`` at each non-periodic wall and, for masked geometries,
 the domain (the equation's ``domain`` input) shrunk by ``margin``. Every value is computed in
 float64 per sample and per predicted frame, then averaged over frames; the metrics average over
-samples.
+samples (``residual_rel`` and ``conservation_error``: ratios of sums over samples).
 """
 
 from __future__ import annotations
@@ -153,6 +157,40 @@ class GridPhysics:
         if self.coupling is not None:
             out.append("coupling_consistency")
         out += [f"conservation_error/{q}" for q in self.conserved]
+        return out
+
+    def _ratios(self) -> dict[str, list[tuple[str, str]]]:
+        """The metrics reduced as ratios of sums: name -> [(numerator, denominator) keys]."""
+        out = {}
+        if self.components:
+            out[f"residual_rel/{self.eq.name}"] = [
+                (f"residual_rel/{self.eq.name}#num/{k}", f"residual_rel/{self.eq.name}#den/{k}")
+                for k in self.components]
+        for q in self.conserved:
+            out[f"conservation_error/{q}"] = [(f"conservation_error/{q}#num",
+                                               f"conservation_error/{q}#den")]
+        return out
+
+    def sums(self) -> list[str]:
+        """The per-sample quantities :meth:`evaluate` returns and a metric sums over samples:
+        the plain metrics and the numerators and denominators of the ratio metrics."""
+        ratios = self._ratios()
+        out = [n for n in self.names() if n not in ratios]
+        return out + [key for parts in ratios.values() for pair in parts for key in pair]
+
+    def reduce(self, totals: Mapping[str, Tensor], count: int | Tensor) -> dict[str, Tensor]:
+        """The metrics from the sums over samples of :meth:`sums` (``count`` samples): a mean
+        over samples, or for ``residual_rel`` and ``conservation_error`` a ratio of the sums
+        (mean over components for ``residual_rel``): a sample whose reference is near zero
+        (a decayed trajectory) cannot blow the ratio up."""
+        ratios = self._ratios()
+        out = {}
+        for name in self.names():
+            if name in ratios:
+                parts = [totals[n] / totals[d].clamp_min(TINY_SCALE) for n, d in ratios[name]]
+                out[name] = torch.stack(parts).mean(0)
+            else:
+                out[name] = totals[name] / count
         return out
 
     # ------------------------------------------------------------------ setup helpers
@@ -382,7 +420,9 @@ class GridPhysics:
 
         Returns
         -------
-        dict name -> Tensor (batch,) float64
+        dict key -> Tensor (batch,) float64
+            The per-sample quantities of :meth:`sums` (turned into the metrics by
+            :meth:`reduce` once summed over samples).
         """
         self._check(pred, target, inputs)
         pred = pred.detach().to(torch.float64)
@@ -391,38 +431,44 @@ class GridPhysics:
         batch, n_frames = pred.shape[0], pred.shape[-1]
         mask = self._mask(inputs, batch, pred.device)
         first = self._prev_from_inputs(inputs, pred[..., 0])
-        out = {n: pred.new_zeros(batch) for n in self.names()}
+        out = {n: pred.new_zeros(batch) for n in self.sums()}
         where = f"dataset {self.meta.name!r}"
         for k in range(n_frames):
             cur_p, cur_y = pred[..., k], target[..., k]
             prev_p = first if k == 0 else pred[..., k - 1]
             prev_y = first if k == 0 else target[..., k - 1]
-            fp = self._fields(cur_p, prev_p, inputs)
-            fy = self._fields(cur_y, prev_y, inputs)
-            if self.components:
-                rel = pred.new_zeros(batch)
-                for name, comp in self.components.items():
-                    rp, _ = self._component_rms(comp, fp, mask, where)
-                    _, scale = self._component_rms(comp, fy, mask, where)
-                    out[self.residual_name(name)] += rp / n_frames
-                    rel += rp / scale.clamp_min(TINY_SCALE)
-                out[f"residual_rel/{self.eq.name}"] += rel / len(self.components) / n_frames
+            # a component with a time derivative is evaluated at the step's midpoint, one
+            # without (continuity, a constraint) at the predicted frame itself
+            mid_p, mid_y = (self._fields(c, p, inputs) for c, p in ((cur_p, prev_p),
+                                                                      (cur_y, prev_y)))
+            now_p, now_y = ((self._fields(c, None, inputs) for c in (cur_p, cur_y))
+                            if prev_p is not None else (mid_p, mid_y))
+
+            def at(comp: Component, mid: Any, now: Any) -> Any:
+                return mid if any(n.endswith("_t") for n in comp.needs) else now
+
+            rel = f"residual_rel/{self.eq.name}"
+            for name, comp in self.components.items():
+                rp, _ = self._component_rms(comp, at(comp, mid_p, now_p), mask, where)
+                _, scale = self._component_rms(comp, at(comp, mid_y, now_y), mask, where)
+                out[self.residual_name(name)] += rp / n_frames
+                out[f"{rel}#num/{name}"] += rp / n_frames
+                out[f"{rel}#den/{name}"] += scale / n_frames
             for f in self.walls:
                 out[f"bc_error/{f}"] += self._bc_error(f, cur_p, cur_y, inputs) / n_frames
             if self.velocity:
-                cur = self._fields(cur_p, None, inputs)
-                div = self.provider.div(tuple(cur[v] for v in self.velocity))
+                div = self.provider.div(tuple(now_p[v] for v in self.velocity))
                 out["divergence_l2"] += self._rms(div, mask, where) / n_frames
             if self.coupling is not None:
-                r = self.coupling.residual(fp, self.params, self.provider)
+                r = self.coupling.residual(at(self.coupling, mid_p, now_p), self.params,
+                                           self.provider)
                 out["coupling_consistency"] += self._rms(r, mask, where) / n_frames
             for q, comp in self.conserved.items():
                 dom = mask.to(torch.float64) if self.eq.domain is not None else 1.0
-                now = comp.residual(self._fields(cur_p, None, inputs), self.params,
-                                    self.provider) * dom
+                now = comp.residual(now_p, self.params, self.provider) * dom
                 start = comp.residual(self._fields(first, None, inputs), self.params,
                                       self.provider) * dom
-                drift = (now - start).flatten(1).sum(1).abs()
-                scale = start.abs().flatten(1).sum(1).clamp_min(TINY_SCALE)
-                out[f"conservation_error/{q}"] += drift / scale / n_frames
+                out[f"conservation_error/{q}#num"] += (now - start).flatten(1).sum(1).abs() \
+                    / n_frames
+                out[f"conservation_error/{q}#den"] += start.abs().flatten(1).sum(1) / n_frames
         return out

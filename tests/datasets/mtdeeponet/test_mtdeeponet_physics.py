@@ -23,7 +23,6 @@ from pdebench.physics.fisher_kpp import (
     fisher_kpp_reaction,
     fisher_kpp_residual,
     fisher_kpp_terms,
-    fold_frames,
     frame_midpoints,
     reaction_parameters,
 )
@@ -225,21 +224,6 @@ def test_frame_midpoints_of_a_linear_ramp():
     mid, rate = frame_midpoints(frames, u0, 0.25)
     torch.testing.assert_close(rate, torch.full((1, 2, 3), 2.0))
     torch.testing.assert_close(mid, u0[..., None] + 2 * 0.25 * torch.tensor([0.5, 1.5, 2.5]))
-
-
-def test_fold_frames_keeps_the_rms_of_the_sum_and_of_the_largest_term():
-    gen = torch.Generator().manual_seed(0)
-    terms = [torch.randn(2, 5, 4, generator=gen, dtype=torch.float64) for _ in range(3)]
-    terms.append(terms[0].abs() * 3)  # one term always the largest: the bound R <= n S is tight
-    for ts in (terms[:3], terms):
-        folded = fold_frames(ts)
-        assert len(folded) == len(ts) and folded[0].shape == (2, 5)
-        r = sum(ts).square().mean(-1).sqrt()
-        s = torch.stack(ts).abs().amax(0).square().mean(-1).sqrt()
-        torch.testing.assert_close(sum(folded), r)
-        torch.testing.assert_close(torch.stack(folded).abs().amax(0), s)
-    with pytest.raises(ValueError, match="two terms"):
-        fold_frames(terms[:1])
 
 
 def test_fisher_metrics_of_manufactured_frames_equal_the_closed_form():

@@ -147,8 +147,8 @@ def test_advection_reference_scores_its_recorded_floor(built):
 
 
 def test_advection_floor_is_the_closed_form_truncation(built):
-    """At the tiny size (5 frames on [0, 2], 32 cells) the motion is not resolved in time and
-    the floor is O(1); it is still exactly the truncation of the midpoint rule. For each sine
+    """At the tiny size (17 frames on [0, 2], 32 cells) the floor is exactly the truncation of
+    the midpoint rule. For each sine
     mode of angular wavenumber kappa the residual is ``beta [cos(theta) sinc(kappa h) -
     sinc(theta)]`` times the mode's ``x``-derivative at the midpoint, ``theta = kappa beta dt /
     2``, ``sinc(z) = sin(z) / z`` (spectra of each window's input frame)."""
@@ -168,7 +168,8 @@ def test_advection_floor_is_the_closed_form_truncation(built):
     scale = torch.maximum(u_t.abs(), adv.abs()).square().mean(-1).sqrt()
     got = physics_values(dm.meta, dm.dataset)
     assert got["residual_l2/advection"] == pytest.approx(float(rms.mean()), rel=1e-5)
-    assert got["residual_rel/advection"] == pytest.approx(float((rms / scale).mean()), rel=1e-5)
+    # a ratio of sums over the windows
+    assert got["residual_rel/advection"] == pytest.approx(float(rms.sum() / scale.sum()), rel=1e-5)
 
 
 def test_advection_floor_is_second_order_in_the_frame_spacing(built):
@@ -216,18 +217,21 @@ def test_burgers_reference_scores_its_recorded_floor(built):
 
 
 def test_burgers_floor_is_second_order_in_the_frame_spacing(built):
-    coarse = recorded_floor(built("burgers", "data.n_frames=33").source)
-    fine = recorded_floor(built("burgers", "data.n_frames=65").source)
+    # residual_rel is a ratio of sums over the windows, so the steep early windows weigh most:
+    # measured 0.311, 0.118, 0.0316, 0.0187 at 33, 65, 129, 257 frames (ratios 2.6, 3.7, 1.7:
+    # asymptotic from 65 frames on, until the spatial error of 64 cells takes over)
+    coarse = recorded_floor(built("burgers", "data.n_frames=65").source)
+    fine = recorded_floor(built("burgers", "data.n_frames=129").source)
     ratio = coarse["residual_rel/burgers"] / fine["residual_rel/burgers"]
-    assert 3.2 < ratio < 5.0, ratio  # measured 4.09
-    assert fine["residual_rel/burgers"] < 0.02  # measured 0.0091
+    assert 3.2 < ratio < 5.0, ratio  # measured 3.74
+    assert fine["residual_rel/burgers"] < 0.05  # measured 0.0316
 
 
 @pytest.mark.parametrize("perturb,metric", [
     (_edit(0, _periodic_bump(0.05, _batch_peak)), "residual_l2/burgers"),
     (_edit(0, _periodic_bump(0.05)), "residual_rel/burgers")])
 def test_burgers_perturbed_residual_scores_worse(built, perturb, metric):
-    dm = built("burgers", "data.n_frames=33")
+    dm = built("burgers", "data.n_frames=129")
     floor = recorded_floor(dm.source)[metric]
     worse = physics_values(dm.meta, dm.dataset, perturb=perturb)[metric]
     assert worse > 2 * floor, (metric, floor, worse)
