@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from published_layouts import write_pdebench_darcy
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,6 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from published_layouts import write_pdebench_darcy
 
 from pdebench.data.arrays import FieldSpec, H5SampleDataset
 from pdebench.data.meta import DatasetMeta
@@ -17,6 +16,8 @@ from pdebench.data.normalize import ChannelNormalizer, fit_channel_stats
 from pdebench.data.splits import make_splits, split_counts
 from pdebench.data.store import DataFileError, read_store_info, write_store
 from pdebench.datasets.pdebench_suite.files import PDEBenchDarcyFile
+
+from published_layouts import write_pdebench_darcy
 
 META = DatasetMeta(name="t", spatial_dims=2, resolution=(4, 4), input_fields=("a",),
                    output_fields=("u", "v"), pde="darcy", pde_params={"beta": 1.0})

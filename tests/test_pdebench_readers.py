@@ -5,10 +5,11 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-from published_layouts import cfd_2d, multi_group, single_1d
 
 from pdebench.data.store import DataFileError
 from pdebench.datasets.pdebench_suite.files import PDEBenchTrajectoryFile
+
+from published_layouts import cfd_2d, multi_group, single_1d
 
 
 def test_single_file_1d_burgers(tmp_path):

@@ -7,14 +7,6 @@ import numpy as np
 import pytest
 import scipy.io
 import torch
-from published_layouts import (
-    darcy_arrays,
-    write_mat_dir,
-    write_npy_dir,
-    write_npz,
-    write_pt,
-    write_v73,
-)
 
 from pdebench.data.lazyfiles import MappedArray
 from pdebench.data.store import DataFileError
@@ -23,6 +15,15 @@ from pdebench.datasets.multiphysics_bench.files import (
     MultiphysicsMatDir,
     MultiphysicsNpyDir,
     MultiphysicsPtFile,
+)
+
+from published_layouts import (
+    darcy_arrays,
+    write_mat_dir,
+    write_npy_dir,
+    write_npz,
+    write_pt,
+    write_v73,
 )
 
 # --- Multiphysics Bench .pt --------------------------------------------------------------------

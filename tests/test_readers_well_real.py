@@ -7,11 +7,12 @@ import json
 import h5py
 import numpy as np
 import pytest
-from published_layouts import write_real, write_well
 
 from pdebench.data.store import DataFileError
 from pdebench.datasets.realpdebench.files import RealPDEBenchFiles, parse_sim_id
 from pdebench.datasets.the_well.files import TheWellFile
+
+from published_layouts import write_real, write_well
 
 # --- The Well ----------------------------------------------------------------------------------
 
