@@ -41,9 +41,9 @@ from typing import Any
 import h5py
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from pdebench import __version__
+from pdebench.progress import progress as progress_counter
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.source import DataSource, file_lock
 from pdebench.data.store import DataFileError, cache_key, open_h5
@@ -308,8 +308,7 @@ def ensure_generated(data_dir: Path, p: dict[str, Any]) -> Path:
         tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            with tqdm(desc=f"generating {p['scenario']}", unit="trajectory",
-                      dynamic_ncols=True) as bar:
+            with progress_counter(desc=f"generating {p['scenario']}", unit="trajectory") as bar:
                 def progress(done: int, total: int) -> None:
                     bar.total = total
                     bar.update(done - bar.n)
