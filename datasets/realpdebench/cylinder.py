@@ -43,7 +43,6 @@ import numpy as np
 import torch
 
 from pdebench import __version__
-from pdebench.progress import progress as progress_counter
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.source import DataSource, file_lock
 from pdebench.data.store import DataFileError, cache_key, open_h5
@@ -56,6 +55,7 @@ from pdebench.datasets.realpdebench.cylinder_solver import (
 from pdebench.datasets.realpdebench.measurement_model import MeasurementModel, draw, measure
 from pdebench.physics.derivatives import FiniteDifference
 from pdebench.physics.incompressible import GEOMETRY_PARAMS, divergence, momentum_residual
+from pdebench.progress import progress as progress_counter
 
 SCENARIOS = ("cylinder", "controlled_cylinder")
 KINDS = ("numerical", "real")
