@@ -36,15 +36,15 @@ from _timing import (  # benchmarks/ is on sys.path when run
     print_ratio_table,
 )
 
-from pdebench.datasets.mtdeeponet.fisher_kpp_solver import (
-    DEFAULT_STEPS_PER_FRAME,
-    FisherKPPStepper,
-    generate_fisher_kpp,
-)
 from pdebench.datasets.mtdeeponet.darcy_geometries_solver import (
     generate_darcy_geometries,
     geometry_mask,
     sample_spherical_grf,
+)
+from pdebench.datasets.mtdeeponet.fisher_kpp_solver import (
+    DEFAULT_STEPS_PER_FRAME,
+    FisherKPPStepper,
+    generate_fisher_kpp,
 )
 from pdebench.datasets.mtdeeponet.heated_plate_solver import (
     BOX_BC,
@@ -54,7 +54,7 @@ from pdebench.datasets.mtdeeponet.heated_plate_solver import (
     plate_mask,
     plate_source,
 )
-from pdebench.datasets.numerics.masked_fv import assemble
+from pdebench.datasets.numerics.finite_volume import assemble_masked as assemble
 
 
 def _lu_solve(a, f):

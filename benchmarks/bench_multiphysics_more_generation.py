@@ -44,16 +44,21 @@ from omegaconf import OmegaConf
 
 import pdebench.datasets.multiphysics_bench.elder_solver as el
 import pdebench.datasets.multiphysics_bench.ns_heat_solver as nc
-from pdebench.datasets.multiphysics_bench.va_solver import (
-    INV_RHO_SOLID,
-    direct_solve,
-    generate_acoustic,
-    sample_media,
-    single_threaded_blas,
+from pdebench.datasets.multiphysics_bench.mhd_solver import (
+    _laplacian,
+    d_y,
+    forcing_maps,
+    generate_mhd,
 )
 from pdebench.datasets.multiphysics_bench.te_heat_solver import helmholtz_bcs
-from pdebench.datasets.multiphysics_bench.mhd_solver import _laplacian, d_y, forcing_maps, generate_mhd
+from pdebench.datasets.multiphysics_bench.va_solver import (
+    INV_RHO_SOLID,
+    generate_acoustic,
+    sample_media,
+)
 from pdebench.datasets.numerics.finite_volume import assemble_fv
+from pdebench.datasets.numerics.sparse_direct import direct_solve
+from pdebench.datasets.numerics.threads import single_threaded_blas
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "data"
 FRACTION = 10  # default run: 1/FRACTION of each config's n_samples

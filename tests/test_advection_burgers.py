@@ -14,8 +14,8 @@ import torch
 
 import pdebench.datasets.pdebench_suite.advection_solver as adv
 import pdebench.datasets.pdebench_suite.burgers_solver as bs
+from pdebench.datasets.numerics.grid import cell_centres_1d
 from pdebench.datasets.pdebench_suite.advection_solver import (
-    cell_centres_1d,
     generate_advection,
     sample_sine_sums,
 )

@@ -2,7 +2,8 @@
 forms, Darcy on several geometries, the 3D heated plate with holes.
 
 Covers datasets/fisher_kpp_solver.py, datasets/geometry_darcy_solver.py,
-datasets/heated_plate_solver.py, datasets/masked_fv.py, datasets/mtdeeponet.py,
+datasets/heated_plate_solver.py, datasets/numerics/finite_volume.py (masked),
+datasets/mtdeeponet.py,
 pdebench/physics/fisher_kpp.py and pdebench/physics/heat.py. Small grids only.
 """
 
@@ -23,7 +24,9 @@ from pdebench.datasets.mtdeeponet.sources import (
     HeatedPlateSource,
     sample_labels,
 )
-from pdebench.datasets.numerics.masked_fv import assemble, check_connected, solve
+from pdebench.datasets.numerics.finite_volume import assemble_masked as assemble
+from pdebench.datasets.numerics.finite_volume import check_connected
+from pdebench.datasets.numerics.finite_volume import solve_masked as solve
 from pdebench.physics.derivatives import FiniteDifference
 from pdebench.physics.fisher_kpp import (
     branch_coefficients,
@@ -389,15 +392,17 @@ def test_plate_geometry():
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"holes": [1, 3]}, r"number of holes must be an int in \[2, 9\], got 1"),
-    ({"holes": [10]}, r"number of holes must be an int in \[2, 9\], got 10"),
-    ({"train_positions": [0.8]}, r"position p must be in \[0.9, 1.6\], got 0.8"),
-    ({"train_positions": [1.7]}, r"position p must be in \[0.9, 1.6\]"),
+    ({"holes": [1, 3]}, r"holes\[0\] must be an int in \[2, 9\] \(number of holes\), got 1"),
+    ({"holes": [10]}, r"holes\[0\] must be an int in \[2, 9\] \(number of holes\), got 10"),
+    ({"train_positions": [0.8]},
+     r"train_positions\[0\] must be a finite number in \[0.9, 1.6\] \(hole position p\), got 0.8"),
+    ({"train_positions": [1.7]},
+     r"train_positions\[0\] must be .* in \[0.9, 1.6\] \(hole position p\)"),
     ({"resolution": [16, 8, 4]}, "too coarse"),
     ({"holes": [9], "resolution": [32, 16, 8]}, "too coarse"),
     ({"hole_radius": 0.3, "holes": [2]}, "too coarse"),
     ({"resolution": [64, 32]}, "resolution"),
-    ({"heating": "top"}, "unknown heating 'top'; valid: bottom_face, volume"),
+    ({"heating": "top"}, "data.heating='top' is unknown; valid: bottom_face, volume"),
     ({"q": 0.0}, "q must"),
     ({"n_test_positions": -1}, "n_test_positions"),
 ])

@@ -14,8 +14,8 @@ from pdebench.datasets.lstm_pinn.electrothermal_solver import (
     _evaluate,
     generate_electrothermal,
     sample_parameters,
-    self_check,
 )
+from pdebench.datasets.lstm_pinn.electrothermal_solver import relative_residuals as self_check
 from pdebench.datasets.multiphysics_bench.e_flow import EFlowSource as ElectroOsmoticSource
 from pdebench.datasets.multiphysics_bench.e_flow_solver import generate_electro_osmotic
 from pdebench.datasets.multiphysics_bench.te_heat import TEHeatSource as ElectroThermalSource
@@ -23,7 +23,9 @@ from pdebench.datasets.multiphysics_bench.te_heat_solver import (
     generate_electro_thermal,
     picard_solve,
 )
-from pdebench.datasets.numerics.finite_volume import WallBC, assemble_fv, cell_centres, solve_fv
+from pdebench.datasets.numerics.finite_volume import WallBC, assemble_fv
+from pdebench.datasets.numerics.grid import cell_centres
+from pdebench.datasets.numerics.sparse_direct import direct_solve as solve_fv
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.electrothermal import ElectrothermalParams, electrothermal_residual
 from pdebench.physics.multiphysics import conduction_residual, helmholtz_residual

@@ -17,12 +17,10 @@ from pdebench.datasets.multiphysics_bench.mhd_solver import (
     solve_hartmann,
 )
 from pdebench.datasets.multiphysics_bench.va import VASource as AcousticStructureSource
-from pdebench.datasets.multiphysics_bench.va_solver import (
-    generate_acoustic,
-    single_threaded_blas,
-    solve_acoustic,
-)
-from pdebench.datasets.numerics.finite_volume import WallBC, assemble_fv, cell_centres
+from pdebench.datasets.multiphysics_bench.va_solver import generate_acoustic, solve_acoustic
+from pdebench.datasets.numerics.finite_volume import WallBC, assemble_fv
+from pdebench.datasets.numerics.grid import cell_centres
+from pdebench.datasets.numerics.threads import single_threaded_blas
 from pdebench.physics.derivatives import Autograd
 from pdebench.physics.mhd_acoustic import acoustic_residual, hartmann_residuals
 

@@ -26,10 +26,12 @@ non-negative (they are, for ``rho = 0.25``; the grid is enlarged otherwise). Cos
 FFT per sample, independent of the number of grid points otherwise; a dense Cholesky of the
 ``n^2 x n^2`` covariance would be exact too but costs O(n^6).
 
-Discretisation: :mod:`pdebench.datasets.numerics.masked_fv` (cell-centred five-point finite volumes on the
-masked grid, harmonic-mean faces, ``h = 0`` on the box walls and on faces to excluded cells through
-ghost values, as in :mod:`pdebench.datasets.pdebench_suite.darcy_solver`). On the square it is second order; on
-the disc and triangle the staircase boundary (the discrete domain differs from ``Omega`` by
+Discretisation: :class:`pdebench.datasets.numerics.finite_volume.FiniteVolume` on the masked grid
+(cell-centred five-point finite volumes, harmonic-mean faces, ``h = 0`` on the box walls and on
+faces to excluded cells through ghost values, as in
+:mod:`pdebench.datasets.pdebench_suite.darcy_solver`), one per geometry with its fill-reducing
+ordering computed once. On the square it is second order;
+on the disc and triangle the staircase boundary (the discrete domain differs from ``Omega`` by
 ``O(1/n)``) limits it to first order (see ``tests/test_mtdeeponet.py``).
 """
 
@@ -43,7 +45,10 @@ from typing import Any
 import numpy as np
 import scipy
 
-from pdebench.datasets.numerics.masked_fv import solve
+from pdebench.datasets.numerics.finite_volume import FiniteVolume
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.validation import check_int, check_real, check_seed, check_subset
 
 __all__ = [
     "GEOMETRIES",
@@ -68,35 +73,18 @@ SELF_CHECK_TOL = 1e-8
 _MIN_RES = 16
 
 
-def _check_resolution(resolution: Any) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) \
-            or resolution < _MIN_RES:
-        raise ValueError(f"resolution must be an int >= {_MIN_RES} (the geometries need it), "
-                         f"got {resolution!r}")
-    return int(resolution)
-
-
 def check_geometries(geometries: Sequence[str]) -> tuple[str, ...]:
     """Validate a list of geometry names; ValueError listing the valid ones."""
-    if isinstance(geometries, str) or not len(geometries):
-        raise ValueError(f"geometries must be a non-empty list of names from "
-                         f"{', '.join(GEOMETRIES)}, got {geometries!r}")
-    for g in geometries:
-        if g not in GEOMETRIES:
-            raise ValueError(f"unknown geometry {g!r}; valid: {', '.join(GEOMETRIES)}")
-    if len(set(geometries)) != len(geometries):
-        raise ValueError(f"a geometry is listed twice in {list(geometries)}")
-    return tuple(geometries)
+    return check_subset("geometries", geometries, tuple(GEOMETRIES), "geometry")
 
 
 def geometry_mask(name: str, resolution: int) -> np.ndarray:
     """Cells of ``Omega`` (bool ``(n, n)``, axis 0 = x): those whose centre lies inside."""
     check_geometries([name])
-    n = int(resolution)
-    c = (np.arange(n) + 0.5) / n
+    c = cell_centres_1d(int(resolution))
     x, y = c[:, None], c[None, :]
     if name == "square":
-        return np.ones((n, n), dtype=bool)
+        return np.ones((c.size, c.size), dtype=bool)
     if name == "disc":
         return (x - 0.5) ** 2 + (y - 0.5) ** 2 < 0.25
     if name == "triangle":
@@ -146,27 +134,21 @@ def sample_spherical_grf(n_fields: int, resolution: int, rng: np.random.Generato
     return out
 
 
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 def check_parameters(n_samples: int, resolution: int = 64,
                      geometries: Sequence[str] = ("square", "disc", "triangle"),
                      correlation_length: float = 0.25, sigma: float = 1.0, source: float = 1.0,
                      seed: int = 0) -> dict[str, Any]:
     """Validate the arguments of :func:`generate_darcy_geometries` (ValueError naming the
     offending one) and return them normalised (JSON-able)."""
-    for name, v, low in (("n_samples", n_samples, 1), ("seed", seed, 0)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
-    return {"n_samples": int(n_samples), "resolution": _check_resolution(resolution),
+    return {"n_samples": check_int("n_samples", n_samples, 1),
+            "resolution": check_int("resolution", resolution, _MIN_RES,
+                                    " (the geometries need it)"),
             "geometries": list(check_geometries(geometries)),
-            "correlation_length": _positive("correlation_length", correlation_length),
-            "sigma": _positive("sigma", sigma), "source": _positive("source", source),
-            "seed": int(seed)}
+            "correlation_length": check_real("correlation_length", correlation_length,
+                                             positive=True),
+            "sigma": check_real("sigma", sigma, positive=True),
+            "source": check_real("source", source, positive=True),
+            "seed": check_seed(seed)}
 
 
 def generate_darcy_geometries(n_samples: int, resolution: int = 64,
@@ -216,6 +198,10 @@ def generate_darcy_geometries(n_samples: int, resolution: int = 64,
     from pdebench.physics.heat import MaskedFiniteDifference, masked_residual
 
     masks = {g: geometry_mask(g, res) for g in geoms}
+    # one system per geometry: pattern and fill-reducing ordering computed once
+    systems = {g: FiniteVolume((res, res), (1.0 / res, 1.0 / res), "dirichlet_zero",
+                               mask=masks[g], inner_bc="dirichlet_zero", sign=-1, reorder=True)
+               for g in geoms}
     providers = {g: MaskedFiniteDifference((1.0 / res, 1.0 / res), torch.from_numpy(masks[g]))
                  for g in geoms}
     x = np.zeros((n, 2, res, res), dtype=np.float32)
@@ -227,7 +213,7 @@ def generate_darcy_geometries(n_samples: int, resolution: int = 64,
         mask = masks[g]
         field = sample_spherical_grf(1, res, np.random.default_rng(ss), rho, sigma)[0]
         k = np.exp(field)
-        h = solve(k, mask, source, (1.0 / res, 1.0 / res))
+        h = systems[g].solve(k, source)
         r = masked_residual(darcy_residual(torch.from_numpy(h)[None], torch.from_numpy(k)[None],
                                            source, providers[g]), torch.from_numpy(mask)[None])
         rel[i] = float(r.square().sum().div(mask.sum()).sqrt()) / source
@@ -236,27 +222,21 @@ def generate_darcy_geometries(n_samples: int, resolution: int = 64,
         y[i, 0] = h
         if progress is not None:
             progress(i + 1, n)
-    passed = bool(np.isfinite(rel).all() and rel.max() <= SELF_CHECK_TOL)
-    residual = {
-        "definition": "RMS over the domain cells of -div(K grad h) - f (pdebench.physics.darcy."
-                      "darcy_residual with pdebench.physics.heat.MaskedFiniteDifference, "
-                      "dirichlet_zero on the box and the domain boundary) divided by f, per "
-                      "sample, on the float64 solution",
-        "rel_rms_max": float(rel.max()),
-        "rel_rms_mean": float(rel.mean()),
-        "expected": "round-off (~1e-13): the residual is A h - f of the solved system",
-        "tolerance": SELF_CHECK_TOL,
-        "passed": passed,
-    }
-    if not passed:
-        raise RuntimeError(f"Darcy-geometries self-check failed: relative residual "
-                           f"{rel.max():.3e} > {SELF_CHECK_TOL:g}")
+    residual = self_check(
+        "darcy_geometries",
+        "RMS over the domain cells of -div(K grad h) - f (pdebench.physics.darcy.darcy_residual "
+        "with pdebench.physics.heat.MaskedFiniteDifference, dirichlet_zero on the box and the "
+        "domain boundary) divided by f, per sample, on the float64 solution",
+        {"rel_rms_max": rel.max(), "rel_rms_mean": rel.mean()}, {"rel_rms_max": SELF_CHECK_TOL},
+        expected="round-off (~1e-13): the residual is A h - f of the solved system")
     solver = {
         "method": "masked_finite_volume_direct",
         "discretisation": "cell-centred five-point finite volumes on the cells whose centre lies "
                           "in the domain; harmonic-mean faces; h = 0 on box walls and domain "
-                          "boundary faces via ghost values (pdebench.datasets.numerics.masked_fv)",
-        "linear_solver": "scipy.sparse.linalg.splu (SuperLU, symmetric mode, MMD on A^T + A)",
+                          "boundary faces via ghost values "
+                          "(pdebench.datasets.numerics.finite_volume)",
+        "linear_solver": "scipy.sparse.linalg.splu (SuperLU, symmetric mode, MMD on A^T + A "
+                         "computed once per geometry)",
         "order_space": "2 on the square; 1 on curved/slanted domains (staircase boundary)",
         "grf": f"spherical covariance, range {rho:g}, sigma {sigma:g}, circulant embedding "
                f"({_embedding(res, rho, sigma)[0]}^2)",

@@ -19,9 +19,10 @@ three-point Laplacian, second order, which is exactly ``FiniteDifference((h,),
 bc="periodic").lap`` (the shared equation code). It is diagonalised by the real FFT (eigenvalue
 ``-(4/h^2) sin^2(pi m / X)`` of mode ``m``), so the stiff diffusion is integrated exactly.
 
-Time: ETDRK4 (Cox & Matthews 2002; coefficients by the Kassam--Trefethen contour integral, shared
-with :mod:`pdebench.datasets.pdebench_suite.burgers_solver`), fourth order, the reaction explicit and pointwise
-(no aliasing question: the semi-discrete system is the finite-difference one). Default step
+Time: ETDRK4 (Cox & Matthews 2002; coefficients by the Kassam--Trefethen contour integral of
+:mod:`pdebench.datasets.numerics.etdrk4`, shared with the Burgers solver), fourth order, the
+reaction explicit and pointwise (no aliasing question: the semi-discrete system is the
+finite-difference one). Default step
 ``t_end / n_frames / 20`` (0.0025): the reaction rate ``|a g'(u)| <= 2`` on ``[0, 1]`` is far below
 the explicit bound, the time error (~1e-11) far below the spatial one.
 """
@@ -34,14 +35,22 @@ from typing import Any
 
 import numpy as np
 
-from pdebench.datasets.pdebench_suite.burgers_solver import etdrk4_coefficients
+from pdebench.datasets.numerics.etdrk4 import etdrk4_coefficients
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.validation import (
+    check_int,
+    check_interval,
+    check_real,
+    check_seed,
+    check_subset,
+)
 from pdebench.physics.fisher_kpp import FORMS, branch_coefficients
 
 __all__ = [
     "DEFAULT_STEPS_PER_FRAME",
     "SELF_CHECK_TOL",
     "FisherKPPStepper",
-    "cell_centres_1d",
     "check_parameters",
     "generate_fisher_kpp",
     "initial_field",
@@ -59,47 +68,11 @@ _MIN_RES = 8
 _CHUNK = 256
 
 
-def cell_centres_1d(resolution: int) -> np.ndarray:
-    """Cell centres ``(j + 1/2) / X`` of the unit interval, float64 ``(X,)``."""
-    return (np.arange(resolution) + 0.5) / resolution
-
-
-def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _range(name: str, value: Sequence[float], lower: float) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair [lo, hi], got {value!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lower < lo <= hi):
-        raise ValueError(f"{name} must satisfy {lower:g} < lo <= hi (finite), got {value!r}")
-    return lo, hi
-
-
 def _check_forms(forms: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(forms, str | int) or not len(forms):
-        raise ValueError(f"forms must be a non-empty list of reaction forms from "
-                         f"{sorted(FORMS)}, got {forms!r}")
-    out = []
-    for f in forms:
-        if isinstance(f, bool) or not isinstance(f, int | np.integer) or int(f) not in FORMS:
-            raise ValueError(f"unknown Fisher-KPP reaction form {f!r} in forms={list(forms)}; "
-                             "valid: " + ", ".join(f"{k} ({v})" for k, v in FORMS.items()))
-        if int(f) in out:
-            raise ValueError(f"reaction form {f} is listed twice in forms={list(forms)}")
-        out.append(int(f))
-    return tuple(out)
+    checked = check_subset("forms", forms, FORMS, "Fisher-KPP reaction form")
+    if not all(isinstance(f, int | np.integer) for f in checked):  # 1.0 == 1 but is no form
+        raise ValueError(f"data.forms must list ints from {sorted(FORMS)}, got {forms!r}")
+    return tuple(int(f) for f in checked)
 
 
 def initial_field(coef: np.ndarray, x: np.ndarray, init_scale: float = 2.0) -> np.ndarray:
@@ -129,7 +102,7 @@ def sample_tasks(n_samples: int, forms: Sequence[int], a_values: np.ndarray,
     Returns ``form`` (N,) int, ``a`` (N,), ``beta`` (N,) (NaN for forms 1 and 2), ``coef`` (N, 2,
     K) and ``branch`` (N, 4), the coefficients of ``u .. u^4``.
     """
-    n = _int("n_samples", n_samples, 1)
+    n = check_int("n_samples", n_samples, 1)
     forms = _check_forms(forms)
     form = np.array([forms[i % len(forms)] for i in range(n)], dtype=np.int64)
     a = np.empty(n)
@@ -309,26 +282,26 @@ def check_parameters(n_samples: int, resolution: int = 64, n_frames: int = 20,
                      dt: float | None = None) -> dict[str, Any]:
     """Validate the arguments of :func:`generate_fisher_kpp` (ValueError naming the offending
     one) and return them normalised (plain ints, floats and lists: JSON-able)."""
-    res = _int("resolution", resolution, _MIN_RES)
-    kmax = _int("max_wavenumber", max_wavenumber, 1)
+    res = check_int("resolution", resolution, _MIN_RES)
+    kmax = check_int("max_wavenumber", max_wavenumber, 1)
     if 2 * kmax >= res:
-        raise ValueError(f"max_wavenumber={kmax} is not resolved by resolution={res} (need "
-                         f"resolution > 2 max_wavenumber)")
+        raise ValueError(f"data.max_wavenumber={kmax} is not resolved by data.resolution={res} "
+                         f"(need resolution > 2 max_wavenumber)")
     return {
-        "n_samples": _int("n_samples", n_samples, 1),
+        "n_samples": check_int("n_samples", n_samples, 1),
         "resolution": res,
-        "n_frames": _int("n_frames", n_frames, 1),
-        "t_end": _positive("t_end", t_end),
-        "diffusivity": _positive("diffusivity", diffusivity),
+        "n_frames": check_int("n_frames", n_frames, 1),
+        "t_end": check_real("t_end", t_end, positive=True),
+        "diffusivity": check_real("diffusivity", diffusivity, positive=True),
         "forms": list(_check_forms(forms)),
-        "a_range": list(_range("a_range", a_range, 0.0)),
-        "n_a": _int("n_a", n_a, 1),
-        "beta_range": list(_range("beta_range", beta_range, 0.0)),
-        "n_beta": _int("n_beta", n_beta, 1),
+        "a_range": list(check_interval("a_range", a_range, 0.0)),
+        "n_a": check_int("n_a", n_a, 1),
+        "beta_range": list(check_interval("beta_range", beta_range, 0.0)),
+        "n_beta": check_int("n_beta", n_beta, 1),
         "max_wavenumber": kmax,
-        "init_scale": _positive("init_scale", init_scale),
-        "seed": _int("seed", seed, 0),
-        "dt": None if dt is None else _positive("dt", dt),
+        "init_scale": check_real("init_scale", init_scale, positive=True),
+        "seed": check_seed(seed),
+        "dt": None if dt is None else check_real("dt", dt, positive=True),
     }
 
 
@@ -409,25 +382,16 @@ def generate_fisher_kpp(n_samples: int, resolution: int = 64, n_frames: int = 20
         rel[sl], rms[sl] = _step_residual(frames, stepper, diffusivity)
         if progress is not None:
             progress(sl.stop, n)
-    passed = bool(np.isfinite(rel).all() and rel.max() <= SELF_CHECK_TOL)
-    residual = {
-        "definition": "r = u_t - D u_xx - a g(u) (pdebench.physics.fisher_kpp, FiniteDifference "
-                      "periodic); at t = 0, the middle and the last frame, u_t by the fourth-order one-sided "
-                      "difference over four ETDRK4 steps of dt/4; RMS over x divided by the RMS "
-                      "of the "
-                      "largest term (u_t, D u_xx or a g), max over frames, per sample",
-        "rel_rms_step_max": float(rel.max()),
-        "rel_rms_step_mean": float(rel.mean()),
-        "rms_step_max": float(rms.max()),
-        "expected": "O((dt/4)^4) error of the difference quotient: ~3e-6 at the defaults",
-        "tolerance": SELF_CHECK_TOL,
-        "u_min": umin,
-        "u_max": umax,
-        "passed": passed,
-    }
-    if not passed:
-        raise RuntimeError(f"Fisher-KPP self-check failed: relative step residual "
-                           f"{rel.max():.3e} > {SELF_CHECK_TOL:g}; pass a smaller dt")
+    residual = self_check(
+        "fisher_kpp",
+        "r = u_t - D u_xx - a g(u) (pdebench.physics.fisher_kpp, FiniteDifference periodic); at "
+        "t = 0, the middle and the last frame, u_t by the fourth-order one-sided difference over "
+        "four ETDRK4 steps of dt/4; RMS over x divided by the RMS of the largest term (u_t, D "
+        "u_xx or a g), max over frames, per sample",
+        {"rel_rms_step_max": rel.max(), "rel_rms_step_mean": rel.mean(),
+         "rms_step_max": rms.max(), "u_min": umin, "u_max": umax},
+        {"rel_rms_step_max": SELF_CHECK_TOL}, hint="pass a smaller dt",
+        expected="O((dt/4)^4) error of the difference quotient: ~3e-6 at the defaults")
     labels = {"form": tasks["form"].tolist(), "a": [round(float(v), 12) for v in tasks["a"]],
               "beta": [None if np.isnan(v) else round(float(v), 12) for v in tasks["beta"]]}
     t = frame_dt * np.arange(1, nf + 1)

@@ -24,11 +24,11 @@ when its centre lies outside every hole. The grid must hold the holes: the cell 
 the radius (a hole spans >= 2 cells), at least one solid cell between neighbouring holes and
 between a hole and the edge y = 1; otherwise ValueError.
 
-Discretisation: :mod:`pdebench.datasets.numerics.masked_fv` in 3D (seven-point finite volumes, Dirichlet
-sides by ghost values, no flux through top, bottom and hole faces; the bottom heat flux enters as
-the source ``q / h_z`` in the bottom layer of solid cells, which is exactly its finite-volume
-balance). Second order on a plate without holes (manufactured solution in
-``tests/test_mtdeeponet.py``).
+Discretisation: :class:`pdebench.datasets.numerics.finite_volume.FiniteVolume` in 3D (seven-point
+finite volumes on the solid voxels, Dirichlet sides by ghost values, no flux through top, bottom
+and hole faces; the bottom heat flux enters as the source ``q / h_z`` in the bottom layer of solid
+cells, which is exactly its finite-volume balance). Second order on a plate without holes
+(manufactured solution in ``tests/test_mtdeeponet.py``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,17 @@ from typing import Any
 import numpy as np
 import scipy
 
-from pdebench.datasets.numerics.masked_fv import solve
+from pdebench.datasets.numerics.finite_volume import FiniteVolume
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.validation import (
+    check_choice,
+    check_int,
+    check_range,
+    check_real,
+    check_resolution,
+    check_seed,
+)
 
 __all__ = [
     "BOX_BC",
@@ -71,29 +81,20 @@ def _spacing(resolution: Sequence[int]) -> tuple[float, float, float]:
     return tuple((hi - lo) / n for (lo, hi), n in zip(EXTENT, resolution, strict=True))
 
 
-def check_resolution(resolution: Any) -> tuple[int, int, int]:
+def _resolution(resolution: Any) -> tuple[int, int, int]:
     """``(nx, ny, nz)`` ints >= 4, or ValueError."""
-    try:
-        res = tuple(resolution)
-    except TypeError:
-        res = ()
-    if len(res) != 3 or not all(isinstance(r, int | np.integer) and not isinstance(r, bool)
-                                and r >= 4 for r in res):
-        raise ValueError(f"resolution must be three ints (nx, ny, nz) >= 4, got {resolution!r}")
-    return tuple(int(r) for r in res)
+    return check_resolution("resolution", resolution, 3, 4, " (nx, ny, nz)", scalar=False)
 
 
 def check_geometry(n_holes: int, position: float, hole_radius: float,
-                   resolution: Sequence[int]) -> None:
-    """ValueError unless the hole count and position are in range and the grid holds the holes."""
-    if isinstance(n_holes, bool) or not isinstance(n_holes, int | np.integer) \
-            or not HOLE_RANGE[0] <= n_holes <= HOLE_RANGE[1]:
-        raise ValueError(f"number of holes must be an int in [{HOLE_RANGE[0]}, {HOLE_RANGE[1]}], "
-                         f"got {n_holes!r}")
-    if not (isinstance(position, int | float | np.integer | np.floating)
-            and POSITION_RANGE[0] <= position <= POSITION_RANGE[1]):
-        raise ValueError(f"hole position p must be in [{POSITION_RANGE[0]}, {POSITION_RANGE[1]}], "
-                         f"got {position!r}")
+                   resolution: Sequence[int], names: tuple[str, str] = ("n_holes", "position")
+                   ) -> None:
+    """ValueError unless the hole count and position are in range and the grid holds the holes.
+
+    ``names`` are the options the two values come from, for the messages.
+    """
+    check_range(names[0], n_holes, *HOLE_RANGE, integer=True, why=" (number of holes)")
+    check_range(names[1], position, *POSITION_RANGE, why=" (hole position p)")
     hx, hy, _ = _spacing(resolution)
     r = float(hole_radius)
     gap = 2.0 / n_holes - 2.0 * r
@@ -109,11 +110,10 @@ def check_geometry(n_holes: int, position: float, hole_radius: float,
 def plate_mask(n_holes: int, position: float, hole_radius: float,
                resolution: Sequence[int]) -> np.ndarray:
     """Solid voxels, bool ``(nx, ny, nz)``: cell centres outside every hole."""
-    res = check_resolution(resolution)
+    res = _resolution(resolution)
     check_geometry(n_holes, position, hole_radius, res)
-    (hx, hy, _) = _spacing(res)
-    xc = (np.arange(res[0]) + 0.5) * hx
-    yc = (np.arange(res[1]) + 0.5) * hy
+    xc = cell_centres_1d(res[0], *EXTENT[0])
+    yc = cell_centres_1d(res[1], *EXTENT[1])
     centres = 2.0 * (np.arange(n_holes) + 0.5) / n_holes
     d2 = (xc[:, None, None] - centres[None, None, :]) ** 2 + (yc[None, :, None] - position / 2) ** 2
     solid = (d2 >= hole_radius**2).all(axis=-1)
@@ -122,8 +122,7 @@ def plate_mask(n_holes: int, position: float, hole_radius: float,
 
 def plate_source(mask: np.ndarray, q: float, heating: str) -> np.ndarray:
     """Volumetric source of the finite-volume balance, ``(nx, ny, nz)``, 0 in the holes."""
-    if heating not in HEATING:
-        raise ValueError(f"unknown heating {heating!r}; valid: {', '.join(HEATING)}")
+    check_choice("heating", heating, HEATING)
     if heating == "volume":
         return np.where(mask, q, 0.0)
     hz = _spacing(mask.shape)[2]
@@ -155,24 +154,21 @@ def check_parameters(resolution: Sequence[int] = (64, 32, 8),
                      seed: int = 0) -> dict[str, Any]:
     """Validate the arguments of :func:`generate_heated_plate` (ValueError naming the offending
     one; every geometry is checked against the grid) and return them normalised (JSON-able)."""
-    res = check_resolution(resolution)
-    if isinstance(holes, str | int) or not len(holes):
-        raise ValueError(f"holes must be a non-empty list of hole counts, got {holes!r}")
-    if isinstance(train_positions, str | int | float) or not len(train_positions):
-        raise ValueError(f"train_positions must be a non-empty list, got {train_positions!r}")
-    if isinstance(n_test_positions, bool) or not isinstance(n_test_positions, int | np.integer) \
-            or n_test_positions < 0:
-        raise ValueError(f"n_test_positions must be an int >= 0, got {n_test_positions!r}")
-    for name, v in (("hole_radius", hole_radius), ("q", q), ("conductivity", conductivity)):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-    if heating not in HEATING:
-        raise ValueError(f"unknown heating {heating!r}; valid: {', '.join(HEATING)}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
-    for n in holes:  # every geometry, before any solve (test positions lie in the range)
-        for p in (*train_positions, *(POSITION_RANGE if n_test_positions else ())):
-            check_geometry(n, p, hole_radius, res)
+    res = _resolution(resolution)
+    for name, v in (("holes", holes), ("train_positions", train_positions)):
+        if isinstance(v, str | bytes) or not hasattr(v, "__len__") or not len(v):
+            raise ValueError(f"data.{name} must be a non-empty list, got {v!r}")
+    n_test_positions = check_int("n_test_positions", n_test_positions, 0)
+    hole_radius = check_real("hole_radius", hole_radius, positive=True)
+    q = check_real("q", q, positive=True)
+    conductivity = check_real("conductivity", conductivity, positive=True)
+    check_choice("heating", heating, HEATING)
+    seed = check_seed(seed)
+    for i, n in enumerate(holes):  # every geometry, before any solve (test positions in range)
+        for j, p in enumerate(train_positions):
+            check_geometry(n, p, hole_radius, res, (f"holes[{i}]", f"train_positions[{j}]"))
+        for p in POSITION_RANGE if n_test_positions else ():
+            check_geometry(n, p, hole_radius, res, (f"holes[{i}]", "position"))
     return {"resolution": list(res), "holes": [int(n) for n in holes],
             "train_positions": [float(v) for v in train_positions],
             "n_test_positions": int(n_test_positions), "hole_radius": float(hole_radius),
@@ -239,7 +235,8 @@ def generate_heated_plate(resolution: Sequence[int] = (64, 32, 8),
     for i, (_, nh, p) in enumerate(geoms):
         mask = plate_mask(nh, p, hole_radius, res)
         src = plate_source(mask, q, heating)
-        temp = solve(np.full(res, float(conductivity)), mask, src, spacing, BOX_BC, "neumann_zero")
+        system = FiniteVolume(res, spacing, BOX_BC, mask=mask, inner_bc="neumann_zero", sign=-1)
+        temp = system.solve(float(conductivity), src)
         d = MaskedFiniteDifference(spacing, torch.from_numpy(mask), bc=BOX_BC,
                                    inner_bc="neumann_zero")
         r = conduction_residual(torch.from_numpy(temp)[None], float(conductivity),
@@ -259,28 +256,21 @@ def generate_heated_plate(resolution: Sequence[int] = (64, 32, 8),
         y[i, 0] = temp
         if progress is not None:
             progress(i + 1, n)
-    passed = bool(np.isfinite(rel).all() and rel.max() <= SELF_CHECK_TOL
-                  and balance.max() <= SELF_CHECK_TOL)
-    residual = {
-        "definition": "RMS over solid voxels of -div(k grad T) - q (pdebench.physics.heat."
-                      "conduction_residual with MaskedFiniteDifference: T = 0 sides, insulated "
-                      "top/bottom/holes) divided by the RMS of q, per geometry; energy_balance: "
-                      "|heat out through the sides - heat released| / heat released",
-        "rel_rms_max": float(rel.max()),
-        "energy_balance_rel_max": float(balance.max()),
-        "expected": "round-off (~1e-13): A T - q of the solved system; conservation is exact",
-        "tolerance": SELF_CHECK_TOL,
-        "passed": passed,
-    }
-    if not passed:
-        raise RuntimeError(f"heated-plate self-check failed: relative residual {rel.max():.3e}, "
-                           f"energy balance {balance.max():.3e} (tolerance {SELF_CHECK_TOL:g})")
+    residual = self_check(
+        "heated_plate",
+        "RMS over solid voxels of -div(k grad T) - q (pdebench.physics.heat.conduction_residual "
+        "with MaskedFiniteDifference: T = 0 sides, insulated top/bottom/holes) divided by the RMS "
+        "of q, per geometry; energy_balance: |heat out through the sides - heat released| / heat "
+        "released",
+        {"rel_rms_max": rel.max(), "energy_balance_rel_max": balance.max()},
+        {"rel_rms_max": SELF_CHECK_TOL, "energy_balance_rel_max": SELF_CHECK_TOL},
+        expected="round-off (~1e-13): A T - q of the solved system; conservation is exact")
     n_test = sum(1 for s, _, _ in geoms if s == "test")
     solver = {
         "method": "masked_finite_volume_direct_3d",
         "discretisation": "cell-centred seven-point finite volumes on the solid voxels "
-                          "(pdebench.datasets.numerics.masked_fv); T = 0 on the x and y faces by ghost "
-                          "values; no flux through z faces and hole faces",
+                          "(pdebench.datasets.numerics.finite_volume); T = 0 on the x and y faces "
+                          "by ghost values; no flux through z faces and hole faces",
         "linear_solver": "scipy.sparse.linalg.splu (SuperLU, symmetric mode, MMD on A^T + A)",
         "order_space": 2,
         "extent": [list(e) for e in EXTENT],

@@ -7,8 +7,8 @@ walls and ``x = +-1`` the side walls)::
     Lap w + Ha d_y b = -G,    Lap b + Ha d_y w = 0,    w = b = 0 on every wall
 
 (no slip; electrically insulating walls). Discretisation: the cell-centred operator of
-:func:`pdebench.datasets.numerics.finite_volume.assemble_fv` (homogeneous Dirichlet walls) for
-``Lap``, scaled from the unit square to the side 2; ``d_y`` the central difference with the same
+:class:`pdebench.datasets.numerics.finite_volume.FiniteVolume` (homogeneous Dirichlet walls) for
+``Lap`` on the square of side 2; ``d_y`` the central difference with the same
 odd ghost cell (``u_ghost = -u_wall_cell``, wall value 0), i.e. exactly the operators of
 :class:`~pdebench.physics.derivatives.FiniteDifference` with ``"dirichlet_zero"``, so a solution's
 residual under the shared equation code is round-off everywhere. The coupled ``2 N^2`` block
@@ -29,8 +29,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pdebench.datasets.multiphysics_bench.va_solver import direct_solve, single_threaded_blas
-from pdebench.datasets.numerics.finite_volume import SIDES, WallBC, assemble_fv
+from pdebench.datasets.numerics.finite_volume import FiniteVolume
+from pdebench.datasets.numerics.grid import cell_centres
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.sparse_direct import direct_solve
+from pdebench.datasets.numerics.threads import single_threaded_blas
 from pdebench.physics.derivatives import FiniteDifference
 from pdebench.physics.mhd_acoustic import hartmann_residuals, lorentz_force
 
@@ -39,12 +42,15 @@ __all__ = ["MAX_CELL_HA", "cell_centres_duct", "d_y", "forcing_maps", "generate_
 
 #: Largest allowed ``Ha * h`` (cells per Hartmann layer >= 1 / MAX_CELL_HA).
 MAX_CELL_HA = 1.0
+#: Self-check tolerance of the relative momentum and induction residuals (round-off).
+SELF_CHECK_TOL = 1e-8
+#: The duct's cross-section.
+EXTENT = ((-1.0, 1.0), (-1.0, 1.0))
 
 
 def cell_centres_duct(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Cell-centre coordinates ``(X, Y)``, each ``(n, n)``, of ``[-1, 1]^2``."""
-    c = -1.0 + (np.arange(n) + 0.5) * 2.0 / n
-    return np.meshgrid(c, c, indexing="ij")
+    return cell_centres((n, n), EXTENT)
 
 
 def d_y(shape: tuple[int, int], h: float) -> sp.csr_matrix:
@@ -58,9 +64,7 @@ def d_y(shape: tuple[int, int], h: float) -> sp.csr_matrix:
 
 
 def _laplacian(n: int) -> sp.csr_matrix:
-    lap, rhs = assemble_fv(1.0, (n, n), {s: WallBC("dirichlet", 0.0) for s in SIDES})
-    assert not rhs.any()
-    return lap / 4.0  # unit square -> side 2
+    return FiniteVolume((n, n), (2.0 / n, 2.0 / n), "dirichlet_zero").natural_matrix(1.0)
 
 
 def solve_hartmann(g: np.ndarray, ha: float, lap: sp.csr_matrix | None = None,
@@ -152,19 +156,12 @@ def generate_mhd(n_samples: int, resolution: int = 64, ha_min: float = 1.0,
     scale = gt.abs().amax(dim=(1, 2))
     mom_rel = mom.abs().amax(dim=(1, 2)) / scale
     ind_rel = ind.abs().amax(dim=(1, 2)) / scale
-    tol = 1e-8
-    if not (torch.isfinite(mom_rel).all() and torch.isfinite(ind_rel).all()):
-        raise RuntimeError("mhd self-check: non-finite residual (solve failed)")
-    if mom_rel.max() > tol or ind_rel.max() > tol:
-        raise RuntimeError(f"mhd self-check failed: momentum {mom_rel.max():.3e}, induction "
-                           f"{ind_rel.max():.3e} (tol {tol})")
-    residual = {
-        "definition": "shared equations (pdebench.physics.mhd_acoustic, finite differences, "
-                      "dirichlet_zero) on all cells: max |Lap w + Ha b_y + G| / max |G| and "
-                      "max |Lap b + Ha w_y| / max |G|",
-        "momentum_rel_max": float(mom_rel.max()), "induction_rel_max": float(ind_rel.max()),
-        "tolerance": tol, "passed": True,
-    }
+    residual = self_check(
+        "mhd",
+        "shared equations (pdebench.physics.mhd_acoustic, finite differences, dirichlet_zero) on "
+        "all cells: max |Lap w + Ha b_y + G| / max |G| and max |Lap b + Ha w_y| / max |G|",
+        {"momentum_rel_max": mom_rel.max().item(), "induction_rel_max": ind_rel.max().item()},
+        {"momentum_rel_max": SELF_CHECK_TOL, "induction_rel_max": SELF_CHECK_TOL})
     solver = {"method": "cell-centred finite volumes, central d_y, coupled block system, "
                         "SuperLU (MMD_AT_PLUS_A)", "grid": "cell_centered", "resolution": [n, n],
               "walls": "no-slip, electrically insulating (w = b = 0)", "seed": seed,

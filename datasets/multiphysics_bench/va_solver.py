@@ -13,35 +13,40 @@ data of :func:`pdebench.datasets.multiphysics_bench.te_heat_solver.helmholtz_bcs
 Rigid disc, immersed by a mask: a cell whose centre lies in the disc is solid. The rigid body is
 the limit ``rho -> inf``, so its input map has ``inv_rho = 0``; the solver floors it at
 :data:`INV_RHO_SOLID` (1e-12), for which the harmonic-mean face coefficient of every fluid-solid
-face is ``~2e-12``: no flux, i.e. ``d_n p = 0`` on the staircase boundary of the solid cells. Solid
-cells are removed from the system (their couplings to the fluid, ``~1e-12``, dropped) and hold
-``p = 0``. The staircase moves the wall by up to ``h / 2`` and turns the normal:
-the scattered field is first-order accurate in ``h`` near the disc (measured in the tests); without
+face is ``~2e-12``: no flux, i.e. ``d_n p = 0`` on the staircase boundary of the solid cells. The
+operator is :func:`pdebench.datasets.numerics.finite_volume.assemble_fv` on every cell; solid
+cells are then removed from the system (their couplings to the fluid, ``~1e-12``, dropped) and
+hold ``p = 0``. The staircase moves the wall by up to ``h / 2`` and turns the normal: the
+scattered field is first-order accurate in ``h`` near the disc (measured in the tests); without
 the disc the scheme is second order.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 import torch
 
 from pdebench.datasets.multiphysics_bench.te_heat_solver import helmholtz_bcs
-from pdebench.datasets.numerics.finite_volume import assemble_fv, cell_centres
+from pdebench.datasets.numerics.finite_volume import assemble_fv
+from pdebench.datasets.numerics.grid import cell_centres
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.sparse_direct import direct_solve
+from pdebench.datasets.numerics.threads import single_threaded_blas
 from pdebench.physics.derivatives import FiniteDifference
 from pdebench.physics.electrothermal import interior
 from pdebench.physics.mhd_acoustic import acoustic_residual
 
-__all__ = ["INV_RHO_MAX", "direct_solve", "single_threaded_blas", "INV_RHO_MIN", "INV_RHO_SOLID", "MIN_PPW", "generate_acoustic",
-           "sample_media", "solve_acoustic"]
+__all__ = ["INV_RHO_MAX", "INV_RHO_MIN", "INV_RHO_SOLID", "MIN_PPW", "SELF_CHECK_TOL",
+           "generate_acoustic", "sample_media", "solve_acoustic"]
 
 #: ``1 / rho`` used in the solver for solid (rigid) cells.
 INV_RHO_SOLID = 1e-12
+#: Self-check tolerance of the relative Helmholtz residual (round-off).
+SELF_CHECK_TOL = 1e-8
 #: Range of the fluid's ``1 / rho`` (background 1); the shortest wavelength is at the minimum.
 INV_RHO_MIN, INV_RHO_MAX = 0.5, 2.0
 #: Cells per (shortest) wavelength below which the grid is too coarse.
@@ -110,38 +115,9 @@ def solve_acoustic(inv_rho: np.ndarray, solid: np.ndarray, omega: float, theta: 
     if not solid.any():
         return direct_solve(a, rhs, shape)
     fluid = ~solid.ravel()
-    a = sp.csr_matrix(a)
     p = np.zeros(a.shape[0], dtype=complex)
     p[fluid] = direct_solve(a[fluid][:, fluid], rhs[fluid], (int(fluid.sum()),))
     return p.reshape(shape)
-
-
-def single_threaded_blas() -> contextlib.AbstractContextManager:
-    """Limit BLAS to one thread while many small sparse factorisations run.
-
-    SuperLU's dense kernels call BLAS; with OpenBLAS threads on a loaded machine each 64^2
-    complex factorisation took 0.35 s instead of 0.02 s (measured on 2 shared cores). Uses
-    ``threadpoolctl`` when it is installed (an optional speed-up: without it nothing changes).
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional dependency: the solves are correct either way
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def direct_solve(matrix: sp.spmatrix, rhs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """SuperLU solve with minimum-degree ordering of ``A^T + A``; ``u`` reshaped to ``shape``.
-
-    The matrices here have a symmetric pattern, for which this ordering fills about half as much
-    as the default COLAMD (measured at 64^2: 1.3x faster on the MHD block system, 35x on the
-    complex Helmholtz matrix, where COLAMD with partial pivoting fills badly).
-    """
-    lu = spla.splu(sp.csc_matrix(matrix), permc_spec="MMD_AT_PLUS_A")
-    u = lu.solve(np.ascontiguousarray(rhs))
-    if not np.isfinite(u).all():
-        raise RuntimeError("direct solve produced non-finite values (singular system?)")
-    return u.reshape(shape)
 
 
 def generate_acoustic(n_samples: int, resolution: int = 64, omega: float = 4 * np.pi,
@@ -169,16 +145,12 @@ def generate_acoustic(n_samples: int, resolution: int = 64, omega: float = 4 * n
     re, im = acoustic_residual(torch.from_numpy(p.real.copy()), torch.from_numpy(p.imag.copy()),
                                coef, 1.0, omega, d)
     rel = (interior(re).abs().amax(dim=(1, 2)) + interior(im).abs().amax(dim=(1, 2))) / omega**2
-    tol = 1e-8
-    if not torch.isfinite(rel).all() or rel.max() > tol:
-        raise RuntimeError(f"va self-check failed: residual {rel.max():.3e} "
-                           f"(tol {tol})")
-    residual = {
-        "definition": "shared equation (pdebench.physics.mhd_acoustic, finite differences) on "
-                      "interior cells, solid cells at inv_rho = 1e-12: max |div(inv_rho grad p) "
-                      "+ omega^2 p| / omega^2 (|p_inc| = 1)",
-        "helmholtz_rel_max": float(rel.max()), "tolerance": tol, "passed": True,
-    }
+    residual = self_check(
+        "va",
+        "shared equation (pdebench.physics.mhd_acoustic, finite differences) on interior cells, "
+        "solid cells at inv_rho = 1e-12: max |div(inv_rho grad p) + omega^2 p| / omega^2 "
+        "(|p_inc| = 1)",
+        {"helmholtz_rel_max": rel.max().item()}, {"helmholtz_rel_max": SELF_CHECK_TOL})
     solver = {"method": "cell-centred finite volumes, harmonic-mean faces, complex Robin "
                         "absorbing walls, rigid disc by a staircase mask (zero-flux faces), "
                         "SuperLU (MMD_AT_PLUS_A)", "grid": "cell_centered", "resolution": list(shape),

@@ -22,16 +22,18 @@ discretisation level.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.validation import check_int, check_real, check_seed
+
 __all__ = [
     "SELF_CHECK_TOL",
     "SineSums",
-    "cell_centres_1d",
     "check_frames",
     "generate_advection",
     "sample_sine_sums",
@@ -93,19 +95,6 @@ class SineSums:
         return {"amplitude": self.amplitude, "wavenumber": self.wavenumber, "phase": self.phase}
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 def sample_sine_sums(n: int, rng: np.random.Generator, n_waves: int = 2,
                      max_wavenumber: int = 8) -> SineSums:
     """Draw ``n`` sine-sum initial conditions (the harness's PDEBench-style law).
@@ -130,17 +119,12 @@ def sample_sine_sums(n: int, rng: np.random.Generator, n_waves: int = 2,
     SineSums
         Parameters ``(n, n_waves)``; ``max |u0| < n_waves``.
     """
-    n = _check_int("n_samples", n, 1)
-    n_waves = _check_int("n_waves", n_waves, 1)
-    kmax = _check_int("max_wavenumber", max_wavenumber, 1)
+    n = check_int("n_samples", n, 1)
+    n_waves = check_int("n_waves", n_waves, 1)
+    kmax = check_int("max_wavenumber", max_wavenumber, 1)
     draw = rng.random((n, 3, n_waves))
     k = np.minimum(1 + np.floor(kmax * draw[:, 0]).astype(np.int64), kmax)
     return SineSums(draw[:, 1], k, 2.0 * np.pi * draw[:, 2])
-
-
-def cell_centres_1d(resolution: int) -> np.ndarray:
-    """Cell centres ``(j + 1/2) / X`` of the periodic unit interval, (X,) float64."""
-    return (np.arange(resolution) + 0.5) / resolution
 
 
 def frame_times(n_frames: int, t_end: float) -> np.ndarray:
@@ -260,14 +244,14 @@ def generate_advection(n_samples: int, resolution: int = 256, beta: float = 1.0,
         ``phase``, each (N, n_waves)); ``residual`` (self-check summary); ``solver`` (method and
         parameters).
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    resolution = _check_int("resolution", resolution, 3)
-    beta = _check_positive("beta", beta)
-    n_frames = _check_int("n_frames", n_frames, 2)
-    t_end = _check_positive("t_end", t_end)
-    _check_int("max_wavenumber", max_wavenumber, 1)
-    _check_int("n_waves", n_waves, 1)
-    seed = _check_int("seed", seed, 0)
+    n_samples = check_int("n_samples", n_samples, 1)
+    resolution = check_int("resolution", resolution, 3)
+    beta = check_real("beta", beta, positive=True)
+    n_frames = check_int("n_frames", n_frames, 2)
+    t_end = check_real("t_end", t_end, positive=True)
+    check_int("max_wavenumber", max_wavenumber, 1)
+    check_int("n_waves", n_waves, 1)
+    seed = check_seed(seed)
 
     rng = np.random.default_rng(seed)
     ic = sample_sine_sums(n_samples, rng, n_waves=n_waves, max_wavenumber=max_wavenumber)
@@ -282,25 +266,20 @@ def generate_advection(n_samples: int, resolution: int = 256, beta: float = 1.0,
         dev = max(dev, d)
         if progress is not None:
             progress(stop, n_samples)
-    residual = {
-        "definition": "r = u_t + beta u_x (pdebench.physics.advection, periodic finite "
-                      "differences; u_t by central_time_derivative between frames) at the "
-                      "first, middle and last interior frame; rel_rms = RMS_(t,x)(r) / "
-                      "RMS_(t,x)(sqrt(u_t^2 + (beta u_x)^2)) over those frames, per sample",
-        "frames_checked": check_frames(n_frames).tolist(),
-        "rms_max": float(rms.max()),
-        "rel_rms_max": float(rel.max()),
-        "rel_rms_mean": float(rel.mean()),
-        "expected": "discretisation level, ~ (kappa h)^2/6 + (kappa beta dt)^2/6 for the largest "
-                    "angular wavenumber kappa; O(1) when the frames under-resolve the motion",
-        "closed_form_deviation": dev,
-        "tolerance": SELF_CHECK_TOL,
-        "passed": bool(np.isfinite(rel).all() and dev <= SELF_CHECK_TOL),
-    }
-    if not residual["passed"]:
-        raise RuntimeError(
-            f"advection self-check failed: interior residual deviates from its closed form by "
-            f"{dev:.3e} (relative) > {SELF_CHECK_TOL:.0e}, or is not finite")
+    residual = self_check(
+        "advection",
+        "r = u_t + beta u_x (pdebench.physics.advection, periodic finite differences; u_t by "
+        "central_time_derivative between frames) at the first, middle and last interior frame; "
+        "rel_rms = RMS_(t,x)(r) / RMS_(t,x)(sqrt(u_t^2 + (beta u_x)^2)) over those frames, per "
+        "sample; closed_form_deviation: max |r - its closed form| / the largest term",
+        {"frames_checked": check_frames(n_frames), "rms_max": rms.max(),
+         "rel_rms_max": rel.max(), "rel_rms_mean": rel.mean(), "closed_form_deviation": dev},
+        {"closed_form_deviation": SELF_CHECK_TOL},
+        rule="the relative residual of every sample is finite",
+        passed=bool(np.isfinite(rel).all()),
+        hint="the interior residual must match its closed form: a wrong shift direction or speed",
+        expected="discretisation level, ~ (kappa h)^2/6 + (kappa beta dt)^2/6 for the largest "
+                 "angular wavenumber kappa; O(1) when the frames under-resolve the motion")
     solver = {
         "method": "exact_shift",
         "description": "u(x, t) = u0(x - beta t) evaluated analytically (shift reduced mod 1)",

@@ -44,11 +44,12 @@ from typing import Any
 
 import numpy as np
 
+from pdebench.datasets.numerics.etdrk4 import etdrk4_coefficients
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.validation import check_int, check_real, check_seed
 from pdebench.datasets.pdebench_suite.advection_solver import (
     SineSums,
-    _check_int,
-    _check_positive,
-    cell_centres_1d,
     frame_times,
     sample_sine_sums,
 )
@@ -60,7 +61,6 @@ __all__ = [
     "MEAN_DRIFT_TOL",
     "SELF_CHECK_REL_TOL",
     "SpectralBurgers",
-    "etdrk4_coefficients",
     "generate_burgers",
     "plan_time_step",
 ]
@@ -77,24 +77,6 @@ SELF_CHECK_REL_TOL = 1.2
 #: Largest drift of a sample's spatial mean over time (conserved exactly by the scheme).
 MEAN_DRIFT_TOL = 1e-12
 _CHUNK = 128
-
-
-def etdrk4_coefficients(lin: np.ndarray, dt: float, n_contour: int = 32
-                        ) -> tuple[np.ndarray, ...]:
-    """ETDRK4 coefficients ``(E, E2, Q, f1, f2, f3)`` for a diagonal linear operator.
-
-    ``lin`` (M,) real eigenvalues (here ``-eps kappa^2``); ``phi``-type functions evaluated as the
-    mean over ``n_contour`` points of a unit circle around ``dt * lin`` (Kassam & Trefethen 2005),
-    which is accurate also where ``dt * lin`` is near 0. Each returned array is (M,) float64.
-    """
-    z = dt * np.asarray(lin, dtype=np.float64)
-    r = z[:, None] + np.exp(1j * np.pi * (np.arange(1, n_contour + 1) - 0.5) / n_contour)[None]
-    er = np.exp(r)
-    q = dt * np.mean((np.exp(r / 2) - 1.0) / r, axis=1).real
-    f1 = dt * np.mean((-4.0 - r + er * (4.0 - 3.0 * r + r * r)) / r**3, axis=1).real
-    f2 = dt * np.mean((2.0 + r + er * (r - 2.0)) / r**3, axis=1).real
-    f3 = dt * np.mean((-4.0 - 3.0 * r - r * r + er * (4.0 - r)) / r**3, axis=1).real
-    return np.exp(z), np.exp(z / 2), q, f1, f2, f3
 
 
 class SpectralBurgers:
@@ -181,13 +163,13 @@ def plan_time_step(resolution: int, u_bound: float, frame_dt: float, cfl: float 
     """
     h = 1.0 / resolution
     if dt is None:
-        cfl = _check_positive("cfl", cfl)
+        cfl = check_real("cfl", cfl, positive=True)
         if check_cfl and cfl > CFL_MAX:
             raise ValueError(f"cfl = {cfl:g} exceeds the stability bound CFL_MAX = {CFL_MAX:g} "
                              "(CFL number U*dt/h of the nonlinear term)")
         target = cfl * h / u_bound
     else:
-        target = _check_positive("dt", dt)
+        target = check_real("dt", dt, positive=True)
         number = u_bound * target / h
         if check_cfl and number > CFL_MAX:
             raise ValueError(
@@ -284,15 +266,15 @@ def generate_burgers(n_samples: int, resolution: int = 256, nu: float = 0.01,
         float64 cell centres; ``initial_condition`` (``amplitude``, ``wavenumber``, ``phase``,
         each (N, n_waves)); ``residual`` (self-check summary); ``solver`` (method, order, step).
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    resolution = _check_int("resolution", resolution, 4)
-    nu = _check_positive("nu", nu)
-    n_frames = _check_int("n_frames", n_frames, 2)
-    t_end = _check_positive("t_end", t_end)
-    max_wavenumber = _check_int("max_wavenumber", max_wavenumber, 1)
-    n_waves = _check_int("n_waves", n_waves, 1)
-    seed = _check_int("seed", seed, 0)
-    max_cell_reynolds = _check_positive("max_cell_reynolds", max_cell_reynolds)
+    n_samples = check_int("n_samples", n_samples, 1)
+    resolution = check_int("resolution", resolution, 4)
+    nu = check_real("nu", nu, positive=True)
+    n_frames = check_int("n_frames", n_frames, 2)
+    t_end = check_real("t_end", t_end, positive=True)
+    max_wavenumber = check_int("max_wavenumber", max_wavenumber, 1)
+    n_waves = check_int("n_waves", n_waves, 1)
+    seed = check_seed(seed)
+    max_cell_reynolds = check_real("max_cell_reynolds", max_cell_reynolds, positive=True)
     if 3 * max_wavenumber >= resolution:
         raise ValueError(f"resolution = {resolution} cannot represent the initial sines after "
                          f"2/3 de-aliasing: need resolution > 3 * max_wavenumber = "
@@ -328,27 +310,18 @@ def generate_burgers(n_samples: int, resolution: int = 256, nu: float = 0.01,
         rms[start:stop], rel[start:stop] = _residual(frames, nu, frame_dt)
         if progress is not None:
             progress(stop, n_samples)
-    residual = {
-        "definition": "r = u_t + (u^2/2)_x - (nu/pi) u_xx (pdebench.physics.burgers, periodic "
-                      "finite differences; u_t by central_time_derivative between frames); "
-                      "rel_rms = RMS_(t,x)(r) / RMS_(t,x)(sqrt(u_t^2 + (u^2/2)_x^2 + "
-                      "((nu/pi) u_xx)^2)), per sample",
-        "rms_max": float(rms.max()),
-        "rel_rms_max": float(rel.max()),
-        "rel_rms_mean": float(rel.mean()),
-        "expected": "finite-difference truncation error of the output grid, dominated by the "
-                    "frame spacing (up to ~0.7 at the defaults; ~1 when modes decay "
-                    "between frames); a sanity bound, not an accuracy measure",
-        "mean_drift_max": drift,
-        "tolerance": SELF_CHECK_REL_TOL,
-        "mean_drift_tolerance": MEAN_DRIFT_TOL,
-        "passed": bool(np.isfinite(rel).all() and rel.max() <= SELF_CHECK_REL_TOL
-                       and drift <= MEAN_DRIFT_TOL),
-    }
-    if not residual["passed"]:
-        raise RuntimeError(f"Burgers self-check failed: max relative residual "
-                           f"{residual['rel_rms_max']:.3e} (bound {SELF_CHECK_REL_TOL:g}), mean "
-                           f"drift {drift:.3e} (bound {MEAN_DRIFT_TOL:g})")
+    residual = self_check(
+        "burgers",
+        "r = u_t + (u^2/2)_x - (nu/pi) u_xx (pdebench.physics.burgers, periodic finite "
+        "differences; u_t by central_time_derivative between frames); rel_rms = RMS_(t,x)(r) / "
+        "RMS_(t,x)(sqrt(u_t^2 + (u^2/2)_x^2 + ((nu/pi) u_xx)^2)), per sample; mean_drift: max "
+        "change of a sample's spatial mean over time",
+        {"rms_max": rms.max(), "rel_rms_max": rel.max(), "rel_rms_mean": rel.mean(),
+         "mean_drift_max": drift},
+        {"rel_rms_max": SELF_CHECK_REL_TOL, "mean_drift_max": MEAN_DRIFT_TOL},
+        expected="finite-difference truncation error of the output grid, dominated by the frame "
+                 "spacing (up to ~0.7 at the defaults; ~1 when modes decay between frames); a "
+                 "sanity bound, not an accuracy measure")
     info = {
         "method": "pseudo_spectral_etdrk4",
         "space": "Fourier pseudo-spectral, conservative flux -(1/2) i kappa FFT(u^2), 2/3-rule "

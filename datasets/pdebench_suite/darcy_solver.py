@@ -4,10 +4,11 @@ Problem (specs/PROBLEMS.md, A.1): ``-div(a(x) grad u) = beta`` on the unit squar
 the boundary, on a grid of ``H x W`` cells; array axis 0 is the first coordinate (spacing
 ``1/H``), axis 1 the second (spacing ``1/W``); values sit at cell centres ``(k + 1/2) h``.
 
-Discretisation: cell-centred five-point finite volumes. The flux through the face between cells
-L and R is ``a_f (u_R - u_L) / h`` with the harmonic mean ``a_f = 2 a_L a_R / (a_L + a_R)``; at a
-wall the face value of ``u`` is 0, so the wall flux is ``a_cell (u_cell - 0) / (h/2)``. The cell
-balance divided by the cell area gives ``A u = beta``, ``A`` symmetric positive definite (an
+Discretisation: cell-centred five-point finite volumes
+(:class:`pdebench.datasets.numerics.finite_volume.FiniteVolume`). The flux through the face between
+cells L and R is ``a_f (u_R - u_L) / h`` with the harmonic mean ``a_f = 2 a_L a_R / (a_L + a_R)``;
+at a wall the face value of ``u`` is 0, so the wall flux is ``a_cell (u_cell - 0) / (h/2)``. The
+cell balance divided by the cell area gives ``A u = beta``, ``A`` symmetric positive definite (an
 M-matrix). It is solved directly: sparse LU (SuperLU through :func:`scipy.sparse.linalg.splu`)
 without pivoting (safe for an SPD M-matrix) in a fill-reducing ordering (minimum degree on
 ``A^T + A``) computed once per grid; the matrix is assembled straight into that ordering's
@@ -33,7 +34,18 @@ from typing import Any
 import numpy as np
 import scipy
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
+
+from pdebench.datasets.numerics.finite_volume import FiniteVolume
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.threads import single_threaded_torch
+from pdebench.datasets.numerics.validation import (
+    check_choice,
+    check_int,
+    check_real,
+    check_resolution,
+    check_seed,
+)
 
 __all__ = [
     "COEFFICIENT_LAWS",
@@ -53,29 +65,21 @@ _MIN_RES = 8
 
 
 def _resolution(resolution: Resolution, minimum: int = _MIN_RES) -> tuple[int, int]:
-    res = (resolution, resolution) if isinstance(resolution, int | np.integer) else tuple(resolution)
-    if len(res) != 2 or not all(isinstance(r, int | np.integer) and r >= minimum for r in res):
-        raise ValueError(f"resolution must be an int or (H, W) of ints >= {minimum}, got {resolution!r}")
-    return int(res[0]), int(res[1])
+    return check_resolution("resolution", resolution, 2, minimum)
 
 
 def cell_centres(resolution: Resolution) -> tuple[np.ndarray, np.ndarray]:
     """Cell-centre coordinates ``((H,), (W,))`` of the unit square, float64."""
     h, w = _resolution(resolution, minimum=1)
-    return (np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w
+    return cell_centres_1d(h), cell_centres_1d(w)
 
 
 def _check_values(values: tuple[float, float]) -> tuple[float, float]:
-    hi, lo = (float(v) for v in values)
-    if not (math.isfinite(hi) and math.isfinite(lo) and hi > 0 and lo > 0):
-        raise ValueError(f"coefficient values must be two positive finite numbers, got {values!r}")
+    if isinstance(values, str) or len(values) != 2:
+        raise ValueError(f"data.coefficient_params.values must be two finite numbers > 0, got "
+                         f"{values!r}")
+    hi, lo = (check_real("coefficient_params.values", v, positive=True) for v in values)
     return hi, lo
-
-
-def _check_n(n: int) -> int:
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"number of samples must be an int >= 1, got {n!r}")
-    return int(n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,10 +120,9 @@ def sample_coefficients_pdebench(n: int, resolution: Resolution, rng: np.random.
     numpy.ndarray
         ``(n, H, W)`` float64 with exactly the two ``values``.
     """
-    n = _check_n(n)
+    n = check_int("n_samples", n, 1)
     hi, lo = _check_values(values)
-    if not isinstance(mean_batch, int | np.integer) or mean_batch < 1:
-        raise ValueError(f"mean_batch must be an int >= 1, got {mean_batch!r}")
+    mean_batch = check_int("coefficient_params.mean_batch", mean_batch, 1)
     x0, x1 = cell_centres(resolution)
     out = np.empty((n, x0.size, x1.size))
     for start in range(0, n, mean_batch):
@@ -170,10 +173,10 @@ def sample_coefficients_grf(n: int, resolution: Resolution, rng: np.random.Gener
     numpy.ndarray
         ``(n, H, W)`` float64 with exactly the two ``values``.
     """
-    n = _check_n(n)
+    n = check_int("n_samples", n, 1)
     hi, lo = _check_values(values)
-    if not (math.isfinite(alpha) and alpha > 0 and math.isfinite(tau) and tau >= 0):
-        raise ValueError(f"grf needs alpha > 0 and tau >= 0 (finite), got alpha={alpha}, tau={tau}")
+    alpha = check_real("coefficient_params.alpha", alpha, positive=True)
+    tau = check_real("coefficient_params.tau", tau, nonneg=True)
     h, w = _resolution(resolution, minimum=1)
     k0, k1 = np.arange(h)[:, None], np.arange(w)[None, :]
     amp = (math.pi**2 * (k0**2 + k1**2) + tau**2) ** (-alpha / 2.0)
@@ -199,16 +202,13 @@ COEFFICIENT_LAWS: dict[str, Callable[..., np.ndarray]] = {
 # Finite-volume system
 # ---------------------------------------------------------------------------------------------
 
-def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return 2.0 * a * b / (a + b)
+class DarcyDiscretisation(FiniteVolume):
+    """The five-point system ``-div(a grad u) = beta``, ``u = 0`` on the walls, of one grid.
 
-
-class DarcyDiscretisation:
-    """The five-point finite-volume system of one ``(H, W)`` grid, pattern and ordering cached.
-
-    Unknown ``p = i * W + j`` is cell ``(i, j)`` ("natural" order). The solver works in a
-    fill-reducing order ``perm`` (``perm[q]`` = natural index of solver unknown ``q``) computed
-    once from the grid's sparsity pattern.
+    A :class:`~pdebench.datasets.numerics.finite_volume.FiniteVolume` (``sign=-1``) with the
+    pattern and a fill-reducing ordering cached (``reorder=True``): unknown ``p = i * W + j`` is
+    cell ``(i, j)`` ("natural" order); :meth:`matrix` and :meth:`rhs` are in solver order
+    (``perm[q]`` = natural index of solver unknown ``q``).
 
     Parameters
     ----------
@@ -221,97 +221,16 @@ class DarcyDiscretisation:
     def __init__(self, resolution: Resolution,
                  extent: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 1.0), (0.0, 1.0))
                  ) -> None:
-        self.shape = _resolution(resolution)
-        hgt, wid = self.shape
-        self.spacing = ((extent[0][1] - extent[0][0]) / hgt, (extent[1][1] - extent[1][0]) / wid)
-        if not all(h > 0 and math.isfinite(h) for h in self.spacing):
+        shape = _resolution(resolution)
+        spacing = tuple((hi - lo) / n for (lo, hi), n in zip(extent, shape, strict=True))
+        if not all(h > 0 and math.isfinite(h) for h in spacing):
             raise ValueError(f"extent must give positive finite cell widths, got {extent!r}")
+        super().__init__(shape, spacing, "dirichlet_zero", sign=-1, reorder=True)
         self.extent = extent
-        n = self.n_cells = hgt * wid
-        idx = np.arange(n).reshape(hgt, wid)
-        # stencil entries in a fixed order: neighbour along axis 0 below/above, axis 1 left/right,
-        # then the diagonal; values are supplied in the same order by `_values`
-        rows = np.concatenate([idx[1:].ravel(), idx[:-1].ravel(), idx[:, 1:].ravel(),
-                               idx[:, :-1].ravel(), idx.ravel()])
-        cols = np.concatenate([idx[:-1].ravel(), idx[1:].ravel(), idx[:, :-1].ravel(),
-                               idx[:, 1:].ravel(), idx.ravel()])
-        self._rows, self._cols = rows, cols
-        self.perm = self._ordering()
-        inv = np.empty(n, dtype=np.int64)
-        inv[self.perm] = np.arange(n)
-        r, c = inv[rows], inv[cols]
-        self._order = np.lexsort((c, r))
-        self._indices = c[self._order].astype(np.int32)
-        self._indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n))]).astype(np.int32)
-
-    def _ordering(self) -> np.ndarray:
-        pattern = sp.csc_matrix(
-            (self._values(np.ones(self.shape)), (self._rows, self._cols)), shape=(self.n_cells,) * 2
-        )
-        lu = spla.splu(pattern, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                       options={"SymmetricMode": True})
-        # SuperLU factors Pr A Pc with Pc[k, perm_c[k]] = 1: perm_c maps natural -> new position
-        return np.argsort(lu.perm_c)
-
-    def _values(self, a: np.ndarray) -> np.ndarray:
-        """Matrix entries in stencil order for a coefficient ``a`` (H, W) float64."""
-        h0, h1 = self.spacing
-        t0 = _harmonic(a[1:], a[:-1]) / (h0 * h0)
-        t1 = _harmonic(a[:, 1:], a[:, :-1]) / (h1 * h1)
-        diag = np.empty_like(a)
-        np.multiply(a, 2.0 / (h0 * h0), out=diag)  # wall faces along axis 0 ...
-        diag[1:-1] = 0.0  # ... only on the first and last row
-        diag[:, 0] += 2.0 * a[:, 0] / (h1 * h1)
-        diag[:, -1] += 2.0 * a[:, -1] / (h1 * h1)
-        diag[1:] += t0
-        diag[:-1] += t0
-        diag[:, 1:] += t1
-        diag[:, :-1] += t1
-        t0, t1 = t0.ravel(), t1.ravel()
-        return np.concatenate([-t0, -t0, -t1, -t1, diag.ravel()])
-
-    def _check_coefficient(self, a: np.ndarray) -> np.ndarray:
-        a = np.asarray(a, dtype=np.float64)
-        if a.shape != self.shape:
-            raise ValueError(f"coefficient shape {a.shape} does not match the grid {self.shape}")
-        if not (np.isfinite(a).all() and (a > 0).all()):
-            raise ValueError("coefficient a must be finite and positive everywhere")
-        return a
-
-    def matrix(self, a: np.ndarray) -> sp.csc_matrix:
-        """``A`` in solver order (``A[perm][:, perm]``), CSC; symmetric, so also its CSR."""
-        data = self._values(self._check_coefficient(a))[self._order]
-        return sp.csc_matrix((data, self._indices, self._indptr), shape=(self.n_cells,) * 2)
-
-    def natural_matrix(self, a: np.ndarray) -> sp.csr_matrix:
-        """``A`` in natural order (row ``i * W + j`` is cell ``(i, j)``), CSR."""
-        vals = self._values(self._check_coefficient(a))
-        return sp.csr_matrix((vals, (self._rows, self._cols)), shape=(self.n_cells,) * 2)
-
-    def rhs(self, beta: float | np.ndarray) -> np.ndarray:
-        """Right-hand side in solver order for a scalar or ``(H, W)`` source."""
-        b = np.asarray(beta, dtype=np.float64)
-        if b.ndim == 0:
-            out = np.full(self.n_cells, float(b))
-        elif b.shape == self.shape:
-            out = b.ravel()[self.perm]
-        else:
-            raise ValueError(f"source must be a scalar or of shape {self.shape}, got {b.shape}")
-        if not np.isfinite(out).all():
-            raise ValueError("source beta must be finite")
-        return out
-
-    def solve_matrix(self, matrix: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
-        """Factorise ``matrix`` (from :meth:`matrix`) and solve; returns ``u`` (H, W) float64."""
-        lu = spla.splu(matrix, permc_spec="NATURAL", diag_pivot_thresh=0.0,
-                       options={"SymmetricMode": True})
-        u = np.empty(self.n_cells)
-        u[self.perm] = lu.solve(rhs)
-        return u.reshape(self.shape)
 
     def solve(self, a: np.ndarray, beta: float | np.ndarray = 1.0) -> np.ndarray:
         """Solve ``-div(a grad u) = beta``, ``u = 0`` on the boundary; ``u`` (H, W) float64."""
-        return self.solve_matrix(self.matrix(a), self.rhs(beta))
+        return super().solve(a, beta)
 
 
 @lru_cache(maxsize=8)
@@ -361,8 +280,8 @@ def _law_params(law: str, params: dict[str, Any] | None) -> dict[str, Any]:
                if p not in ("n", "resolution", "rng")]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown} for coefficient law {law!r}; "
-                         f"valid: {', '.join(allowed)}")
+        raise ValueError(f"data.coefficient_params: unknown parameter(s) {unknown} for "
+                         f"coefficient law {law!r}; valid: {', '.join(allowed)}")
     return params
 
 
@@ -375,29 +294,19 @@ def _residual_summary(a: np.ndarray, u64: np.ndarray, u32: np.ndarray, beta: flo
 
     d = FiniteDifference(spacing, bc="dirichlet_zero")
     rel64, rel32 = [], []
-    # Many small element-wise ops: intra-op threads only add synchronisation, and on a busy
-    # machine they made this check 10x slower. One thread here, the caller's setting restored.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_threaded_torch():  # many small element-wise ops
         for start in range(0, a.shape[0], 256):
             at = torch.from_numpy(a[start:start + 256])
             for u, acc in ((u64, rel64), (u32, rel32)):
                 ut = torch.from_numpy(np.asarray(u[start:start + 256], dtype=np.float64))
                 r = darcy_residual(ut, at, beta, d)
                 acc.append(r.square().mean(dim=(1, 2)).sqrt().numpy() / abs(beta))
-    finally:
-        torch.set_num_threads(threads)
     r64, r32 = np.concatenate(rel64), np.concatenate(rel32)
-    return {
-        "definition": "RMS over cells of -div(a grad u) - beta (pdebench.physics.darcy, "
-                      "finite-difference provider) divided by |beta|, per sample",
-        "rel_rms_max": float(r64.max()),
-        "rel_rms_mean": float(r64.mean()),
-        "rel_rms_max_float32": float(r32.max()),
-        "tolerance": SELF_CHECK_TOL,
-        "passed": bool(r64.max() <= SELF_CHECK_TOL),
-    }
+    return self_check(
+        "darcy", "RMS over cells of -div(a grad u) - beta (pdebench.physics.darcy, "
+                 "finite-difference provider) divided by |beta|, per sample",
+        {"rel_rms_max": r64.max(), "rel_rms_mean": r64.mean(), "rel_rms_max_float32": r32.max()},
+        {"rel_rms_max": SELF_CHECK_TOL})
 
 
 def generate_darcy(n_samples: int, resolution: Resolution = 64, beta: float = 1.0,
@@ -438,22 +347,15 @@ def generate_darcy(n_samples: int, resolution: Resolution = 64, beta: float = 1.
         coordinates of axes 1 and 2 (float64); ``residual`` (the self-check summary); ``solver``
         (discretisation, linear solver, grid, coefficient law, seed, versions).
     """
-    if not isinstance(n_samples, int | np.integer) or isinstance(n_samples, bool) or n_samples < 1:
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
+    n_samples = check_int("n_samples", n_samples, 1)
     shape = _resolution(resolution)
-    if isinstance(beta, bool) or not isinstance(beta, int | float | np.floating | np.integer) \
-            or not math.isfinite(beta) or beta <= 0:
-        raise ValueError(f"beta must be a finite number > 0, got {beta!r}")
-    if coefficient not in COEFFICIENT_LAWS:
-        raise ValueError(f"unknown coefficient law {coefficient!r}; valid: "
-                         f"{', '.join(COEFFICIENT_LAWS)}")
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    beta = check_real("beta", beta, positive=True)
+    check_choice("coefficient", coefficient, tuple(COEFFICIENT_LAWS))
+    seed = check_seed(seed)
     params = _law_params(coefficient, coefficient_params)
-    beta = float(beta)
 
     rng = np.random.default_rng(seed)
-    a32 = COEFFICIENT_LAWS[coefficient](int(n_samples), shape, rng, **params).astype(np.float32)
+    a32 = COEFFICIENT_LAWS[coefficient](n_samples, shape, rng, **params).astype(np.float32)
     a = a32.astype(np.float64)
     disc = _discretisation(shape)
     rhs = disc.rhs(beta)
@@ -464,9 +366,6 @@ def generate_darcy(n_samples: int, resolution: Resolution = 64, beta: float = 1.
             progress(i + 1, a.shape[0])
     u32 = u.astype(np.float32)
     residual = _residual_summary(a, u, u32, beta, disc.spacing)
-    if not residual["passed"]:
-        raise RuntimeError(f"Darcy self-check failed: max relative residual "
-                           f"{residual['rel_rms_max']:.3e} > {SELF_CHECK_TOL:.0e}")
     x, y = cell_centres(shape)
     solver = {
         "method": "finite_volume_5pt_direct",

@@ -38,6 +38,16 @@ import numpy as np
 import scipy
 import scipy.fft as sfft
 
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.threads import single_threaded_torch
+from pdebench.datasets.numerics.validation import (
+    check_int,
+    check_real,
+    check_resolution,
+    check_seed,
+)
+
 __all__ = [
     "DEFAULT_DT",
     "PUBLISHED",
@@ -66,18 +76,10 @@ Resolution = int | tuple[int, int]
 Hook = Callable[[int, np.ndarray, np.ndarray, np.ndarray, float, float], None]
 
 
-def _resolution(resolution: Resolution, minimum: int = _MIN_RES) -> tuple[int, int]:
-    res = (resolution, resolution) if isinstance(resolution, int | np.integer) else tuple(resolution)
-    if len(res) != 2 or not all(isinstance(r, int | np.integer) and not isinstance(r, bool)
-                                and r >= minimum for r in res):
-        raise ValueError(f"resolution must be an int or (H, W) of ints >= {minimum}, got {resolution!r}")
-    return int(res[0]), int(res[1])
-
-
 def cell_centres(resolution: Resolution) -> tuple[np.ndarray, np.ndarray]:
     """Cell-centre coordinates ``((H,), (W,))`` of ``[-1, 1]^2``, float64."""
-    h, w = _resolution(resolution, minimum=1)
-    return -1.0 + 2.0 * (np.arange(h) + 0.5) / h, -1.0 + 2.0 * (np.arange(w) + 0.5) / w
+    shape = check_resolution("resolution", resolution, 2, 1)
+    return tuple(cell_centres_1d(n, lo, hi) for n, (lo, hi) in zip(shape, EXTENT, strict=True))
 
 
 def neumann_laplacian_eigenvalues(shape: tuple[int, int], spacing: tuple[float, float]
@@ -162,11 +164,9 @@ def solve_diffusion_reaction(state0: np.ndarray, times: np.ndarray, du: float = 
     shape = s.shape[-2:]
     if spacing is None:
         spacing = (2.0 / shape[0], 2.0 / shape[1])
-    if not (du >= 0 and dv >= 0 and math.isfinite(du) and math.isfinite(dv) and math.isfinite(k)):
-        raise ValueError(f"du, dv must be finite and >= 0 and k finite, got {du}, {dv}, {k}")
-    dt = DEFAULT_DT if dt is None else float(dt)
-    if not (dt > 0 and math.isfinite(dt)):
-        raise ValueError(f"dt must be finite and > 0, got {dt}")
+    du, dv = check_real("du", du, nonneg=True), check_real("dv", dv, nonneg=True)
+    k = check_real("k", k)
+    dt = DEFAULT_DT if dt is None else check_real("dt", dt, positive=True)
     if reaction:
         bound = reaction_stability_bound(s)
         if dt > bound:
@@ -301,25 +301,6 @@ class _ResidualAccumulator:
                                                                        strict=True)]
 
 
-def _with_one_thread(fn: Callable[[], Any]) -> Any:
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return fn()
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _check_positive(name: str, value: float, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
-                         f"got {value!r}")
-    return float(value)
-
-
 def generate_diffusion_reaction(n_samples: int, resolution: Resolution = 64, n_frames: int = 51,
                                 t_end: float = 5.0, du: float = 1e-3, dv: float = 5e-3,
                                 k: float = 5e-3, seed: int = 0,
@@ -377,40 +358,37 @@ def generate_diffusion_reaction(n_samples: int, resolution: Resolution = 64, n_f
         cell centres (float64); ``residual`` (self-check summary); ``solver`` (scheme, steps,
         parameters, seed, versions).
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1:
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
-    shape = _resolution(resolution)
-    if isinstance(n_frames, bool) or not isinstance(n_frames, int | np.integer) or n_frames < 2:
-        raise ValueError(f"n_frames must be an int >= 2, got {n_frames!r}")
-    t_end = _check_positive("t_end", t_end)
-    du, dv = _check_positive("du", du), _check_positive("dv", dv)
-    if isinstance(k, bool) or not isinstance(k, int | float | np.integer | np.floating) \
-            or not math.isfinite(k):
-        raise ValueError(f"k must be a finite number, got {k!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    n_samples = check_int("n_samples", n_samples, 1)
+    shape = check_resolution("resolution", resolution, 2, _MIN_RES)
+    n_frames = check_int("n_frames", n_frames, 2)
+    t_end = check_real("t_end", t_end, positive=True)
+    du, dv = check_real("du", du, positive=True), check_real("dv", dv, positive=True)
+    k = check_real("k", k)
+    seed = check_seed(seed)
     if dt is not None:
-        dt = _check_positive("dt", dt)
+        dt = check_real("dt", dt, positive=True)
 
     rng = np.random.default_rng(seed)
-    s0 = np.stack([rng.standard_normal((2,) + shape) for _ in range(int(n_samples))])
-    times = np.linspace(0.0, t_end, int(n_frames))
+    s0 = np.stack([rng.standard_normal((2,) + shape) for _ in range(n_samples)])
+    times = np.linspace(0.0, t_end, n_frames)
     spacing = (2.0 / shape[0], 2.0 / shape[1])
-    step_acc = _ResidualAccumulator(du, dv, float(k), spacing)
+    step_acc = _ResidualAccumulator(du, dv, k, spacing)
 
     def hook(f, sm, s, sp, h1, h2):
         w = _three_point_weights(h1, h2)
-        _with_one_thread(lambda: step_acc.add(s, w[0] * sm + w[1] * s + w[2] * sp))
+        with single_threaded_torch():
+            step_acc.add(s, w[0] * sm + w[1] * s + w[2] * sp)
 
-    frames = solve_diffusion_reaction(s0, times, du, dv, float(k), spacing, dt=dt,
+    frames = solve_diffusion_reaction(s0, times, du, dv, k, spacing, dt=dt,
                                       workers=workers, progress=progress, hook=hook)
     u32 = frames.astype(np.float32)
 
-    frame_acc = _ResidualAccumulator(du, dv, float(k), spacing)
+    frame_acc = _ResidualAccumulator(du, dv, k, spacing)
     dtf = float(times[1] - times[0])
     for i in range(1, times.size - 1):
         s_t = _central_time_derivative(frames[:, i - 1:i + 2], dtf)[:, 0]
-        _with_one_thread(lambda i=i, s_t=s_t: frame_acc.add(frames[:, i], s_t))
+        with single_threaded_torch():
+            frame_acc.add(frames[:, i], s_t)
     rel_step, rms_step = step_acc.relative()
     late = [i for i in range(1, times.size - 1) if times[i] >= SETTLED_TIME]
     rel_frame = rel_late = None
@@ -420,37 +398,28 @@ def generate_diffusion_reaction(n_samples: int, resolution: Resolution = 64, n_f
         rel_late, _ = frame_acc.relative(slice(late[0] - 1, None))
     # Only the step-level check can fail: the frame-level residual depends on the frame spacing
     # the user chose (coarse frames are legitimate data), so it is recorded, not enforced.
-    passed = bool(rel_step.max() <= STEP_RESIDUAL_TOL)
     frame_ok = bool(rel_late is None or rel_late.max() <= FRAME_RESIDUAL_TOL)
     plan = _frame_plan(times, DEFAULT_DT if dt is None else dt)
-    residual = {
-        "definition": "RMS over frames and cells of the FitzHugh-Nagumo residual "
-                      "(pdebench.physics.diffusion_reaction, FiniteDifference neumann_zero) "
-                      "divided by the RMS of the largest term (u_t, D lap u or reaction), max over "
-                      "the two equations, per sample; 'step': frames t > 0, time derivative by a "
-                      "three-point difference over the solver step; 'frame': interior stored "
-                      "frames, central difference between frames; 'frame_settled': those with "
-                      f"t >= {SETTLED_TIME} (after the white-noise transient)",
-        "rel_rms_step_max": float(rel_step.max()),
-        "rel_rms_step_mean": float(rel_step.mean()),
-        "rms_step_max": float(rms_step.max()),
-        "rel_rms_step_per_frame": step_acc.per_frame(),
-        "rel_rms_frame_max": None if rel_frame is None else float(rel_frame.max()),
-        "rms_frame_max": None if rel_frame is None else float(rms_frame.max()),
-        "rel_rms_frame_settled_max": None if rel_late is None else float(rel_late.max()),
-        "rel_rms_frame_per_frame": frame_acc.per_frame(),
-        "expected": "step: the scheme's O(dt^2) error, ~1e-2 at dt = 0.01 (first frame, fast "
-                    "decay of grid-scale noise) falling to ~1e-5 later; frame: O(dt_frame^2 "
-                    "u_ttt / 6), O(1) at the first frame, ~5e-3 at t = 1 with dt_frame = 0.1",
-        "tolerance_step": STEP_RESIDUAL_TOL,
-        "tolerance_frame_settled": FRAME_RESIDUAL_TOL,
-        "passed": passed,
-        "frame_settled_below_tolerance": frame_ok,
-    }
-    if not passed:
-        raise RuntimeError(f"diffusion-reaction self-check failed: relative residual over the "
-                           f"solver step {rel_step.max():.3e} > {STEP_RESIDUAL_TOL:.0e} (the "
-                           "time step is too large for this problem: pass a smaller dt)")
+    residual = self_check(
+        "diffusion_reaction",
+        "RMS over frames and cells of the FitzHugh-Nagumo residual (pdebench.physics."
+        "diffusion_reaction, FiniteDifference neumann_zero) divided by the RMS of the largest "
+        "term (u_t, D lap u or reaction), max over the two equations, per sample; 'step': frames "
+        "t > 0, time derivative by a three-point difference over the solver step; 'frame': "
+        "interior stored frames, central difference between frames; 'frame_settled': those with "
+        f"t >= {SETTLED_TIME} (after the white-noise transient)",
+        {"rel_rms_step_max": rel_step.max(), "rel_rms_step_mean": rel_step.mean(),
+         "rms_step_max": rms_step.max(), "rel_rms_step_per_frame": step_acc.per_frame(),
+         "rel_rms_frame_max": None if rel_frame is None else rel_frame.max(),
+         "rms_frame_max": None if rel_frame is None else rms_frame.max(),
+         "rel_rms_frame_settled_max": None if rel_late is None else rel_late.max(),
+         "rel_rms_frame_per_frame": frame_acc.per_frame()},
+        {"rel_rms_step_max": STEP_RESIDUAL_TOL},
+        hint="the time step is too large for this problem: pass a smaller dt",
+        expected="step: the scheme's O(dt^2) error, ~1e-2 at dt = 0.01 (first frame, fast decay "
+                 "of grid-scale noise) falling to ~1e-5 later; frame: O(dt_frame^2 u_ttt / 6), "
+                 "O(1) at the first frame, ~5e-3 at t = 1 with dt_frame = 0.1",
+        tolerance_frame_settled=FRAME_RESIDUAL_TOL, frame_settled_below_tolerance=frame_ok)
     x, y = cell_centres(shape)
     solver = {
         "method": "finite_volume_dct_imex_cn_heun",
@@ -466,9 +435,9 @@ def generate_diffusion_reaction(n_samples: int, resolution: Resolution = 64, n_f
         "resolution": list(shape),
         "spacing": list(spacing),
         "extent": [list(e) for e in EXTENT],
-        "du": du, "dv": dv, "k": float(k), "t_end": t_end, "n_frames": int(n_frames),
+        "du": du, "dv": dv, "k": k, "t_end": t_end, "n_frames": n_frames,
         "initial_condition": "standard normal per cell for u and v (PDEBench)",
-        "seed": int(seed),
+        "seed": seed,
         "dtype_solve": "float64",
         "dtype_stored": "float32",
         "numpy_version": np.__version__,

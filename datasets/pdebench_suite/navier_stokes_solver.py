@@ -40,10 +40,19 @@ import numpy as np
 import scipy
 import scipy.fft as sfft
 
+from pdebench.datasets.numerics.grid import cell_centres_1d
+from pdebench.datasets.numerics.selfcheck import self_check
+from pdebench.datasets.numerics.threads import single_threaded_torch
+from pdebench.datasets.numerics.validation import (
+    check_int,
+    check_range,
+    check_real,
+    check_seed,
+    check_subset,
+)
 from pdebench.datasets.pdebench_suite.diffusion_reaction_solver import (
     _central_time_derivative,
     _three_point_weights,
-    _with_one_thread,
 )
 
 __all__ = [
@@ -53,7 +62,6 @@ __all__ = [
     "FNO_CODE_GRF_SCALE",
     "PUBLISHED",
     "SpectralGrid",
-    "cell_centres",
     "generate_navier_stokes",
     "sample_vorticity_grf",
     "solve_navier_stokes",
@@ -82,11 +90,6 @@ BLOWUP_FACTOR = 2.0
 _MIN_RES = 16
 
 Hook = Callable[[int, np.ndarray, np.ndarray, np.ndarray, float, float], None]
-
-
-def cell_centres(resolution: int) -> np.ndarray:
-    """Cell-centre coordinates ``(N,)`` of ``[0, 1)``, float64 (the same for ``x`` and ``y``)."""
-    return (np.arange(resolution) + 0.5) / resolution
 
 
 class SpectralGrid:
@@ -162,9 +165,9 @@ def sample_vorticity_grf(n: int, resolution: int, rng: np.random.Generator, alph
     numpy.ndarray
         ``(n, N, N)`` float64, units ``1 / T``.
     """
-    if not (alpha > 0 and tau >= 0 and scale > 0 and all(map(math.isfinite, (alpha, tau, scale)))):
-        raise ValueError(f"grf needs alpha > 0, tau >= 0, scale > 0 (finite), got "
-                         f"{alpha}, {tau}, {scale}")
+    alpha = check_real("grf_alpha", alpha, positive=True)
+    tau = check_real("grf_tau", tau, nonneg=True)
+    scale = check_real("grf_scale", scale, positive=True)
     g = SpectralGrid(resolution)
     ki0 = np.fft.fftfreq(resolution, 1.0 / resolution)[:, None]
     ki1 = np.fft.rfftfreq(resolution, 1.0 / resolution)[None, :]
@@ -235,11 +238,8 @@ def solve_navier_stokes(w0: np.ndarray, times: np.ndarray, nu: float,
     times = np.asarray(times, dtype=np.float64)
     if times.ndim != 1 or times.size < 2 or not np.all(np.diff(times) > 0):
         raise ValueError("times must be strictly increasing with >= 2 entries")
-    bad = [f for f in fields if f not in FIELDS]
-    if bad or not fields:
-        raise ValueError(f"unknown or empty fields {list(fields)!r}; valid: {', '.join(FIELDS)}")
-    if not (nu > 0 and math.isfinite(nu)):
-        raise ValueError(f"nu must be finite and > 0, got {nu}")
+    fields = check_subset("fields", fields, FIELDS, "field")
+    nu = check_real("nu", nu, positive=True)
     n = w0.shape[1]
     g = SpectralGrid(n, workers)
     w_hat = g.rfft(w0) * g.mask
@@ -252,8 +252,7 @@ def solve_navier_stokes(w0: np.ndarray, times: np.ndarray, nu: float,
 
     speed = g.speed(w_hat)
     if dt is not None:
-        if not (dt > 0 and math.isfinite(dt)):
-            raise ValueError(f"dt must be finite and > 0, got {dt}")
+        dt = check_real("dt", dt, positive=True)
         bound = CFL_LIMIT / speed if speed > 0 else math.inf
         if check_cfl and dt > bound:
             raise ValueError(f"dt={dt:.4g} violates the CFL condition: bound {bound:.4g} "
@@ -409,15 +408,6 @@ class _ResidualAccumulator:
                                                                        strict=True)]
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) \
-        and math.isfinite(v)
-
-
 def generate_navier_stokes(n_samples: int, resolution: int = 64, nu: float = 1e-3,
                            n_frames: int = 21, t_end: float = 10.0, seed: int = 0,
                            progress: Callable[[int, int], None] | None = None,
@@ -485,41 +475,32 @@ def generate_navier_stokes(n_samples: int, resolution: int = 64, nu: float = 1e-
         ``u`` (N, T, C, H, W) float32 in the order of ``fields``; ``t`` (T,); ``x``, ``y`` cell
         centres (float64); ``residual``; ``solver``.
     """
-    if not _is_int(n_samples) or n_samples < 1:
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
-    if not _is_int(resolution) or resolution < _MIN_RES:
-        raise ValueError(f"resolution must be an int >= {_MIN_RES}, got {resolution!r}")
-    if not _is_real(nu) or nu <= 0:
-        raise ValueError(f"nu must be a finite number > 0, got {nu!r}")
-    if not _is_int(n_frames) or n_frames < 2:
-        raise ValueError(f"n_frames must be an int >= 2, got {n_frames!r}")
-    if not _is_real(t_end) or t_end <= 0:
-        raise ValueError(f"t_end must be a finite number > 0, got {t_end!r}")
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
-    if dt is not None and (not _is_real(dt) or dt <= 0):
-        raise ValueError(f"dt must be a finite number > 0, got {dt!r}")
-    if not _is_real(cfl) or not 0 < cfl <= CFL_LIMIT:
-        raise ValueError(f"cfl must be in (0, {CFL_LIMIT}], got {cfl!r}")
-    if not _is_real(forcing_amplitude):
-        raise ValueError(f"forcing_amplitude must be a finite number, got {forcing_amplitude!r}")
-    fields = tuple(fields)
-    if not fields or any(f not in FIELDS for f in fields) or len(set(fields)) != len(fields):
-        raise ValueError(f"fields must be distinct names from {FIELDS}, got {fields!r}")
+    n_samples = check_int("n_samples", n_samples, 1)
+    resolution = check_int("resolution", resolution, _MIN_RES)
+    nu = check_real("nu", nu, positive=True)
+    n_frames = check_int("n_frames", n_frames, 2)
+    t_end = check_real("t_end", t_end, positive=True)
+    seed = check_seed(seed)
+    if dt is not None:
+        dt = check_real("dt", dt, positive=True)
+    cfl = check_range("cfl", cfl, 0.0, CFL_LIMIT, open_lo=True)
+    forcing_amplitude = check_real("forcing_amplitude", forcing_amplitude)
+    fields = check_subset("fields", fields, FIELDS, "field")
 
     rng = np.random.default_rng(seed)
-    w0 = sample_vorticity_grf(int(n_samples), int(resolution), rng, grf_alpha, grf_tau, grf_scale)
-    x = cell_centres(int(resolution))
+    w0 = sample_vorticity_grf(n_samples, resolution, rng, grf_alpha, grf_tau, grf_scale)
+    x = cell_centres_1d(resolution)
     s = 2.0 * np.pi * (x[:, None] + x[None, :])
     forcing = forcing_amplitude * (np.sin(s) + np.cos(s))
-    times = np.linspace(0.0, float(t_end), int(n_frames))
-    step_acc = _ResidualAccumulator(float(nu), forcing, int(resolution))
+    times = np.linspace(0.0, t_end, n_frames)
+    step_acc = _ResidualAccumulator(nu, forcing, resolution)
 
     def hook(f, wm, w, wp, h1, h2):
         c = _three_point_weights(h1, h2)
-        _with_one_thread(lambda: step_acc.add(w, c[0] * wm + c[1] * w + c[2] * wp))
+        with single_threaded_torch():
+            step_acc.add(w, c[0] * wm + c[1] * w + c[2] * wp)
 
-    frames, stats = solve_navier_stokes(w0, times, float(nu), forcing, dt=dt, cfl=cfl,
+    frames, stats = solve_navier_stokes(w0, times, nu, forcing, dt=dt, cfl=cfl,
                                         check_cfl=check_cfl, fields=fields, workers=workers,
                                         progress=progress, hook=hook)
     out = frames.astype(np.float32)
@@ -527,45 +508,40 @@ def generate_navier_stokes(n_samples: int, resolution: int = 64, nu: float = 1e-
     ci = fields.index("vorticity") if "vorticity" in fields else None
     rel_frame = rms_frame = None
     if times.size >= 3:
-        frame_acc = _ResidualAccumulator(float(nu), forcing, int(resolution))
+        frame_acc = _ResidualAccumulator(nu, forcing, resolution)
         w_all = frames[:, :, ci] if ci is not None else None
         if w_all is not None:
             w_t = _central_time_derivative(w_all, float(times[1] - times[0]))
             for i in range(1, times.size - 1):
-                _with_one_thread(lambda i=i: frame_acc.add(w_all[:, i], w_t[:, i - 1]))
+                with single_threaded_torch():
+                    frame_acc.add(w_all[:, i], w_t[:, i - 1])
             rel_frame, rms_frame = frame_acc.relative()
     rel_step, rms_step = step_acc.relative()
     rel_trunc = step_acc.truncation()
     allowed = 1.1 * rel_trunc + STEP_RESIDUAL_TOL
-    passed = bool(np.all(rel_step <= allowed))
-    residual = {
-        "definition": "RMS over frames and grid points of w_t + u.grad(w) - nu lap(w) - f "
-                      "(pdebench.physics.navier_stokes, FiniteDifference periodic, spectral "
-                      "velocity from w) divided by the RMS of the largest term, per sample; "
-                      "'step': frames t > 0, w_t by a three-point difference over the solver step; "
-                      "'frame': interior stored frames, central differences between frames "
-                      "(only when the vorticity is among the fields)",
-        "rel_rms_step_max": float(rel_step.max()),
-        "rel_rms_step_mean": float(rel_step.mean()),
-        "rms_step_max": float(rms_step.max()),
-        "rel_rms_step_per_frame": step_acc.per_frame(),
-        "rel_truncation_step_max": float(rel_trunc.max()),
-        "rel_rms_frame_max": None if rel_frame is None else float(rel_frame.max()),
-        "rms_frame_max": None if rms_frame is None else float(rms_frame.max()),
-        "expected": "step: the provider's second-order truncation on the spectral solution, "
-                    "computed as 'rel_truncation_step' (finite minus spectral derivatives in the "
-                    "advection and diffusion terms; ~5e-3 at 64^2, nu = 1e-3, grows to O(0.5) "
-                    "for nu = 1e-5 at 64^2) plus the O(dt^2) time error; frame: plus "
-                    "dt_frame^2 w_ttt / 6 (reported, not checked)",
-        "check": "per sample rel_rms_step <= 1.1 * rel_truncation_step + tolerance_step",
-        "tolerance_step": STEP_RESIDUAL_TOL,
-        "passed": passed,
-    }
-    if not passed:
-        i = int(np.argmax(rel_step - allowed))
-        raise RuntimeError(f"Navier-Stokes self-check failed: sample {i}: relative residual "
-                           f"{rel_step[i]:.3e} > 1.1 x truncation {rel_trunc[i]:.3e} + "
-                           f"{STEP_RESIDUAL_TOL:g}")
+    worst = int(np.argmax(rel_step - allowed))
+    residual = self_check(
+        "navier_stokes",
+        "RMS over frames and grid points of w_t + u.grad(w) - nu lap(w) - f (pdebench.physics."
+        "navier_stokes, FiniteDifference periodic, spectral velocity from w) divided by the RMS "
+        "of the largest term, per sample; 'step': frames t > 0, w_t by a three-point difference "
+        "over the solver step; 'frame': interior stored frames, central differences between "
+        "frames (only when the vorticity is among the fields)",
+        {"rel_rms_step_max": rel_step.max(), "rel_rms_step_mean": rel_step.mean(),
+         "rms_step_max": rms_step.max(), "rel_rms_step_per_frame": step_acc.per_frame(),
+         "rel_truncation_step_max": rel_trunc.max(),
+         "rel_rms_frame_max": None if rel_frame is None else rel_frame.max(),
+         "rms_frame_max": None if rms_frame is None else rms_frame.max()},
+        rule=f"per sample rel_rms_step <= 1.1 * rel_truncation_step + {STEP_RESIDUAL_TOL:g}",
+        passed=bool(np.all(rel_step <= allowed)),
+        hint=f"sample {worst}: relative residual {rel_step[worst]:.3e}, truncation "
+             f"{rel_trunc[worst]:.3e}",
+        expected="step: the provider's second-order truncation on the spectral solution, "
+                 "computed as 'rel_truncation_step' (finite minus spectral derivatives in the "
+                 "advection and diffusion terms; ~5e-3 at 64^2, nu = 1e-3, grows to O(0.5) for "
+                 "nu = 1e-5 at 64^2) plus the O(dt^2) time error; frame: plus dt_frame^2 w_ttt / "
+                 "6 (reported, not checked)",
+        tolerance_step=STEP_RESIDUAL_TOL)
     solver = {
         "method": "pseudo_spectral_imex_cn_heun",
         "discretisation": "Fourier pseudo-spectral (rfft2), advective nonlinear term, 2/3-rule "
@@ -576,20 +552,20 @@ def generate_navier_stokes(n_samples: int, resolution: int = 64, nu: float = 1e-
         "dt_per_interval": [float(f"{h:.12g}") for h in stats["dt_per_interval"]],
         "steps": stats["steps"],
         "max_cfl": stats["max_cfl"],
-        "cfl": float(cfl) if dt is None else None,
+        "cfl": cfl if dt is None else None,
         "check_cfl": bool(check_cfl),
         "grid": "cell_centered",
-        "resolution": [int(resolution)] * 2,
+        "resolution": [resolution] * 2,
         "spacing": [1.0 / resolution] * 2,
         "extent": [[0.0, 1.0], [0.0, 1.0]],
         "periodic": True,
-        "nu": float(nu), "t_end": float(t_end), "n_frames": int(n_frames),
+        "nu": nu, "t_end": t_end, "n_frames": n_frames,
         "fields": list(fields),
         "forcing": f"{forcing_amplitude} (sin(2 pi (x + y)) + cos(2 pi (x + y)))",
         "initial_condition": {"law": "N(0, scale (-lap + tau^2)^-alpha), mean removed, 2/3 band",
                               "alpha": float(grf_alpha), "tau": float(grf_tau),
                               "scale": float(grf_scale)},
-        "seed": int(seed),
+        "seed": seed,
         "dtype_solve": "float64",
         "dtype_stored": "float32",
         "numpy_version": np.__version__,

@@ -46,6 +46,12 @@ import numpy as np
 import scipy.fft as sfft
 import torch
 
+from pdebench.datasets.numerics.validation import (
+    check_int,
+    check_range,
+    check_real,
+    check_resolution,
+)
 from pdebench.physics.derivatives import DerivativeProvider
 
 __all__ = ["CFL_LIMIT", "CylinderSolver", "SpectralDerivatives", "check_setup", "simulate"]
@@ -100,24 +106,21 @@ def check_setup(re: float, resolution: tuple[int, int], height: float, length: f
                 control_amplitude: float = 1.0, dt: float | None = None) -> None:
     """Validate parameters before any work; ValueError naming the parameter and what is valid."""
     for name, value in (("re", re), ("height", height), ("length", length)):
-        if isinstance(value, bool) or not math.isfinite(float(value)) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    if not 0 < cylinder_x < length:
-        raise ValueError(f"cylinder_x must lie in (0, length={length}), got {cylinder_x}")
-    if control_frequency < 0 or control_amplitude < 0:
-        raise ValueError(f"control_frequency and control_amplitude must be >= 0, got "
-                         f"{control_frequency}, {control_amplitude}")
-    h, w = (int(r) for r in resolution)
-    if h < 8 or w < 8 or h % 2 or w % 2:
-        raise ValueError(f"resolution must be (H, W), even, >= 8, got {resolution}")
+        check_real(name, value, positive=True)
+    check_range("cylinder_x", cylinder_x, 0.0, length, open_lo=True, open_hi=True,
+                why=" (inside the channel)")
+    check_real("control_frequency", control_frequency, nonneg=True)
+    check_real("control_amplitude", control_amplitude, nonneg=True)
+    h, w = check_resolution("resolution", resolution, 2, 8, " (H, W), even", scalar=False)
+    if h % 2 or w % 2:
+        raise ValueError(f"data.resolution must be 2 ints >= 8 (H, W), even, got {resolution!r}")
     cells = min(h / height, w / length)
     if cells < MIN_CELLS_PER_D:
         raise ValueError(f"grid too coarse for the cylinder: resolution {tuple(resolution)} on a "
                          f"{length} x {height} box gives {cells:.2f} cells per diameter, need >= "
                          f"{MIN_CELLS_PER_D} (more cells or a smaller height/length)")
     if dt is not None:
-        if not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"dt must be finite and > 0, got {dt}")
+        dt = check_real("dt", dt, positive=True)
         cfl = dt * (w / length)  # free stream (1, 0)
         if cfl > CFL_LIMIT:
             raise ValueError(f"dt={dt:g} violates the CFL condition: CFL number {cfl:.3g} for the "
@@ -303,15 +306,15 @@ def simulate(solver: CylinderSolver, n_frames: int, frame_dt: float, spin_up: fl
     RuntimeError
         Divergence, naming the step, time and quantity.
     """
-    if int(n_frames) < 1 or not frame_dt > 0 or not spin_up >= 0:
-        raise ValueError(f"need n_frames >= 1, frame_dt > 0, spin_up >= 0; got {n_frames}, "
-                         f"{frame_dt}, {spin_up}")
-    if not 0 < cfl <= CFL_LIMIT:
-        raise ValueError(f"cfl must lie in (0, {CFL_LIMIT}], got {cfl}")
+    check_int("n_frames", n_frames, 1)
+    check_real("frame_dt", frame_dt, positive=True)
+    check_real("spin_up", spin_up, nonneg=True)
+    check_range("cfl", cfl, 0.0, CFL_LIMIT, open_lo=True)
     if dt is not None:
-        if not math.isfinite(dt) or dt <= 0 or dt * (1 / solver.hx) > CFL_LIMIT:
+        dt = check_real("dt", dt, positive=True)
+        if dt * (1 / solver.hx) > CFL_LIMIT:
             raise ValueError(f"dt={dt} violates the CFL condition (free-stream CFL number "
-                             f"{dt / solver.hx:.3g} > {CFL_LIMIT}) or is not positive")
+                             f"{dt / solver.hx:.3g} > {CFL_LIMIT})")
     if initial is None:
         rng = np.random.default_rng(seed)
         sgn, amp = rng.choice([-1.0, 1.0]), 0.3 + 0.2 * rng.random()

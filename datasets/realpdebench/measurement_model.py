@@ -22,11 +22,17 @@ Everything is deterministic from ``(seed, trajectory index)`` through :func:`dra
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import ndimage
+
+from pdebench.datasets.numerics.validation import (
+    check_int,
+    check_range,
+    check_real,
+    check_resolution,
+)
 
 __all__ = ["MeasurementDraw", "MeasurementModel", "blur", "draw", "measure", "resample"]
 
@@ -59,17 +65,12 @@ class MeasurementModel:
     resolution: tuple[int, int] = (32, 64)
 
     def __post_init__(self) -> None:
-        for name in ("re_mismatch", "blur_sigma", "noise", "additive_noise"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"measurement {name} must be finite and >= 0, got {value!r}")
-        if self.re_mismatch >= 0.5:
-            raise ValueError(f"measurement re_mismatch must be < 0.5, got {self.re_mismatch}")
-        if int(self.max_shift) < 0:
-            raise ValueError(f"measurement max_shift must be >= 0, got {self.max_shift}")
-        res = tuple(int(r) for r in self.resolution)
-        if len(res) != 2 or min(res) < 4:
-            raise ValueError(f"measurement resolution must be (H, W) >= 4, got {self.resolution}")
+        for name in ("blur_sigma", "noise", "additive_noise"):
+            check_real(f"measurement.{name}", getattr(self, name), nonneg=True)
+        check_range("measurement.re_mismatch", self.re_mismatch, 0.0, 0.5, open_hi=True)
+        check_int("measurement.max_shift", self.max_shift, 0)
+        res = check_resolution("measurement.resolution", self.resolution, 2, 4, " (H, W)",
+                               scalar=False)
         object.__setattr__(self, "resolution", res)
 
     def to_dict(self) -> dict:
