@@ -13,8 +13,8 @@ Generators (``conf/data/<name>.yaml`` defaults) and their floors:
   reaction cost about as much as the FFTs themselves, so (2) bounds the ratio near 2 from below
   even for a generator with no overhead at all; (1) measures the generator's overhead.
 - ``darcy_geometries`` (``generate_darcy_geometries``, default 1000 samples at 64^2): floor = the
-  SuperLU factorise + solve of each sample's matrix (:func:`pdebench.datasets.numerics.masked_fv.assemble`
-  run beforehand, same options as :func:`masked_fv.solve`).
+  SuperLU factorise + solve of each sample's matrix (:func:`pdebench.datasets.numerics.finite_volume.assemble_masked`
+  run beforehand, same options as :func:`finite_volume.solve_masked`).
 - ``heated_plate`` (``generate_heated_plate``, fixed 64 geometries at 64 x 32 x 8): floor = the
   factorise + solve of each geometry's matrix, assembled beforehand.
 

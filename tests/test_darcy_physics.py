@@ -25,9 +25,9 @@ from pdebench.datasets.pdebench_suite.darcy_solver import (
     solve_darcy,
 )
 from pdebench.metrics.physics import PhysicsMetrics
-from pdebench.physics.grid import PhysicsUnavailable
 from pdebench.physics.darcy import darcy_residual
 from pdebench.physics.derivatives import Autograd, FiniteDifference
+from pdebench.physics.grid import PhysicsUnavailable
 
 F64 = torch.float64
 
