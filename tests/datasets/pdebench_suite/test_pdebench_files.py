@@ -19,7 +19,8 @@ def test_single_file_1d_burgers(tmp_path):
     assert meta.pde == "burgers" and meta.pde_params["nu"] == 0.01
     assert meta.resolution == (16,) and meta.output_fields == ("u",)
     assert meta.input_fields == ("u[t-1]", "u[t]")
-    assert meta.time == {"n_frames": 6, "t_start": 0.0, "t_end": pytest.approx(2 * 5 / 6)}
+    assert meta.time == {"n_frames": 6, "t_start": 0.0, "t_end": pytest.approx(2 * 5 / 6),
+                         "dt": pytest.approx(2 / 6)}
     ds = src.open()
     assert len(ds) == 4 * 4
     with h5py.File(path) as fh:
