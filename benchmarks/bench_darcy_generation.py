@@ -19,7 +19,11 @@ import numpy as np
 import scipy.sparse.linalg as spla
 from _timing import cpus as available_cpus  # benchmarks/ is on sys.path when run
 
-from pdebench.datasets.pdebench_suite.darcy_solver import COEFFICIENT_LAWS, DarcyDiscretisation, generate_darcy
+from pdebench.datasets.pdebench_suite.darcy_solver import (
+    COEFFICIENT_LAWS,
+    DarcyDiscretisation,
+    generate_darcy,
+)
 
 
 def _rate(n: int, seconds: float) -> str:
