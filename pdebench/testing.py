@@ -289,3 +289,20 @@ def _check_equation(meta: DatasetMeta, where: str) -> None:
             f"{where}: none of the components of equation {eq.name!r} can be evaluated from "
             f"its fields (outputs {meta.output_fields}, inputs {meta.input_fields}); the "
             f"components need {[c.needs for c in eq.components.values()]}")
+
+
+def tiny_datamodule(name: str, *overrides: str, data_dir: Any = None, setup: bool = True) -> Any:
+    """The dataset ``name`` at the tiny size its config declares (``debug=fast``), prepared and
+    (with ``setup``: split, statistics) set up: a :class:`pdebench.data.module.PDEDataModule`
+    (``.meta``, ``.dataset``, ``.source``, ``.indices``). ``overrides`` are config overrides
+    (``data.n_frames=9``); ``data_dir`` (default: ``paths.data_dir``) is where a generated dataset
+    is cached."""
+    from pdebench.config import compose
+    from pdebench.run import build_data
+
+    where = [] if data_dir is None else [f"paths.data_dir={data_dir}"]
+    dm = build_data(compose([f"data={name}", "debug=fast", *where, *overrides]))
+    dm.prepare_data()
+    if setup:
+        dm.setup()
+    return dm

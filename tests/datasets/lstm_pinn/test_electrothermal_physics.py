@@ -10,7 +10,6 @@ import math
 import pytest
 import torch
 
-from pdebench.config import compose
 from pdebench.physics.derivatives import Autograd, FiniteDifference
 from pdebench.physics.electrothermal import (
     COMPONENTS,
@@ -22,8 +21,7 @@ from pdebench.physics.electrothermal import (
     electrothermal_residual,
     interior,
 )
-from pdebench.run import build_data
-from pdebench.testing import physics_values, recorded_floor
+from pdebench.testing import physics_values, recorded_floor, tiny_datamodule
 
 
 def _names(eq: str, walls: tuple[str, ...]) -> set[str]:
@@ -37,9 +35,7 @@ METRICS = {1: _names("electrothermal", FIELDS), 2: _names("electrothermal_gauge"
 
 def _tiny(path, *overrides: str):
     """The dataset at its declared tiny size (``debug=fast``), generated under ``path``."""
-    dm = build_data(compose(["data=electrothermal", "debug=fast", f"paths.data_dir={path}",
-                             *overrides]))
-    dm.prepare_data()
+    dm = tiny_datamodule("electrothermal", *overrides, data_dir=path, setup=False)
     return dm.meta, dm.source.open(), dm.source
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.config import compose
 from pdebench.data.meta import DatasetMeta
 from pdebench.metrics.physics import PhysicsMetrics
 from pdebench.physics.derivatives import Autograd, FiniteDifference
@@ -33,8 +32,7 @@ from pdebench.physics.heat import (
     flux_divergence_parts,
     masked_darcy_terms,
 )
-from pdebench.run import build_data
-from pdebench.testing import physics_values, recorded_floor
+from pdebench.testing import physics_values, recorded_floor, tiny_datamodule
 
 FISHER = {"residual_l2/fisher_kpp", "residual_rel/fisher_kpp"}
 DARCY = {"residual_l2/darcy_masked", "residual_rel/darcy_masked", "bc_error/h"}
@@ -42,11 +40,7 @@ PLATE = {"residual_l2/heat_conduction", "residual_rel/heat_conduction", "bc_erro
 
 
 def _build(name: str, data_dir, *overrides: str):
-    cfg = compose([f"data={name}", "debug=fast", f"paths.data_dir={data_dir}", *overrides])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    dm.setup()
-    return dm
+    return tiny_datamodule(name, *overrides, data_dir=data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import math
 import pytest
 import torch
 
-from pdebench.config import compose
 from pdebench.physics.derivatives import Autograd, FiniteDifference
 from pdebench.physics.electrothermal import interior
 from pdebench.physics.porous_convection import (
@@ -25,8 +24,7 @@ from pdebench.physics.porous_convection import (
     vorticity_transport_residual,
     vorticity_transport_terms,
 )
-from pdebench.run import build_data
-from pdebench.testing import physics_values, recorded_floor
+from pdebench.testing import physics_values, recorded_floor, tiny_datamodule
 
 NS_HEAT_METRICS = {"residual_l2/ns_heat/heat", "residual_l2/ns_heat/vorticity",
                    "residual_rel/ns_heat", "bc_error/u", "bc_error/v", "bc_error/T",
@@ -38,9 +36,7 @@ ELDER_METRICS = {"residual_l2/elder/darcy", "residual_l2/elder/transport", "resi
 
 def _tiny(name: str, path, *overrides: str):
     """The dataset at its declared tiny size (``debug=fast``), generated under ``path``."""
-    dm = build_data(compose([f"data={name}", "debug=fast", f"paths.data_dir={path}",
-                             *overrides]))
-    dm.prepare_data()
+    dm = tiny_datamodule(name, *overrides, data_dir=path, setup=False)
     return dm.meta, dm.source.open(), dm.source
 
 

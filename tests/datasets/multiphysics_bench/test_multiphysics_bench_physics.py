@@ -15,7 +15,6 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from pdebench.config import compose
 from pdebench.physics.derivatives import Autograd, FiniteDifference
 from pdebench.physics.mhd_acoustic import (
     MHD,
@@ -41,8 +40,7 @@ from pdebench.physics.multiphysics import (
     joule_heat_residual,
     joule_heat_terms,
 )
-from pdebench.run import build_data
-from pdebench.testing import physics_values, recorded_floor
+from pdebench.testing import physics_values, recorded_floor, tiny_datamodule
 
 DATASETS = ("te_heat", "e_flow", "mhd", "va")
 
@@ -63,11 +61,7 @@ EXPECTED = {
 
 
 def _build(name: str, root, *overrides: str):
-    cfg = compose([f"data={name}", "debug=fast", f"paths.data_dir={root}", *overrides])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    dm.setup()
-    return dm
+    return tiny_datamodule(name, *overrides, data_dir=root)
 
 
 @pytest.fixture(scope="module")

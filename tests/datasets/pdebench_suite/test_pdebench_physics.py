@@ -9,22 +9,16 @@ import math
 import pytest
 import torch
 
-from pdebench.config import compose
 from pdebench.physics.advection import ADVECTION
 from pdebench.physics.burgers import BURGERS
 from pdebench.physics.derivatives import Autograd, FiniteDifference
 from pdebench.physics.diffusion_reaction import DIFFUSION_REACTION
 from pdebench.physics.navier_stokes import NAVIER_STOKES, fno_forcing
-from pdebench.run import build_data
-from pdebench.testing import physics_values, recorded_floor
+from pdebench.testing import physics_values, recorded_floor, tiny_datamodule
 
 
 def _tiny(name: str, tmp_path, *overrides: str):
-    cfg = compose([f"data={name}", "debug=fast", f"paths.data_dir={tmp_path}", *overrides])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    dm.setup()
-    return dm
+    return tiny_datamodule(name, *overrides, data_dir=tmp_path)
 
 
 def _offset(y: torch.Tensor, x: torch.Tensor, amount: float = 0.01) -> torch.Tensor:

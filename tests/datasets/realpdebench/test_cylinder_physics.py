@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-from pdebench.config import compose
 from pdebench.datasets.realpdebench import cylinder as cf
 from pdebench.datasets.realpdebench.cylinder_solver import CylinderSolver, simulate
 from pdebench.datasets.realpdebench.measurement_model import MeasurementModel, measure
@@ -26,8 +25,7 @@ from pdebench.physics.incompressible import (
     vorticity,
     vorticity_residual,
 )
-from pdebench.run import build_data
-from pdebench.testing import check_dataset, physics_values, recorded_floor
+from pdebench.testing import check_dataset, physics_values, recorded_floor, tiny_datamodule
 
 EQ = "incompressible"
 SIM_METRICS = {f"residual_l2/{EQ}/continuity", f"residual_l2/{EQ}/pressure", f"residual_rel/{EQ}",
@@ -192,11 +190,7 @@ def data_dir(tmp_path_factory):
 
 
 def _tiny(name: str, data_dir, *overrides: str):
-    cfg = compose([f"data={name}", "debug=fast", f"paths.data_dir={data_dir}", *overrides])
-    dm = build_data(cfg)
-    dm.prepare_data()
-    dm.setup()
-    return dm
+    return tiny_datamodule(name, *overrides, data_dir=data_dir)
 
 
 @pytest.mark.parametrize("name", ["cylinder_sim", "cylinder_real"])
