@@ -48,7 +48,7 @@ def _epoch_seconds(in_memory: bool, samples: int, resolution: int, data_dir: str
     import lightning as L
 
     from pdebench.config import compose
-    from pdebench.run import build_data, build_model, build_system
+    from pdebench.run import build_data, build_model, build_system, system_class
 
     cfg = compose([f"data.n_samples={samples}", f"data.resolution={resolution}",
                    f"data.in_memory={str(in_memory).lower()}", f"paths.data_dir={data_dir}",
@@ -56,8 +56,8 @@ def _epoch_seconds(in_memory: bool, samples: int, resolution: int, data_dir: str
     dm = build_data(cfg)
     dm.setup()
     model = build_model(cfg, dm.meta)
-    system = build_system(cfg, model, dm.meta)
-    system.set_normalizers(dm.stats)
+    system = build_system(cfg, system_class(cfg), model, {"data": dm.meta})
+    system.set_normalizers({"data": dm.stats})
     times: list[float] = []
 
     class Timer(L.Callback):

@@ -58,7 +58,7 @@ from pdebench.config import compose
 from pdebench.data.module import PDEDataModule
 from pdebench.data.normalize import ChannelNormalizer
 from pdebench.data.splits import split_counts
-from pdebench.run import build_data, build_model, build_system
+from pdebench.run import build_data, build_model, build_system, system_class
 from pdebench.systems.operator import cosine_schedule, relative_l2_loss
 
 WAYS = ("plain", "harness", "neuralop")
@@ -159,9 +159,10 @@ class _SteadyStateTimer(Callback):
 
 def run_harness(bench: Bench) -> Timing:
     model, same = _seeded_model(bench)
-    meta = bench.datamodule.meta
-    system = build_system(bench.cfg, model, meta)
-    system.set_normalizers(bench.datamodule.stats)  # as run() does before fit
+    # as run() does before fit: the system from its class and config, each dataset's statistics
+    system = build_system(bench.cfg, system_class(bench.cfg), model,
+                          {"data": bench.datamodule.meta})
+    system.set_normalizers({"data": bench.datamodule.stats})
     timer = _SteadyStateTimer(bench.warmup)
     # _build_trainer's call with our callback, no logger and no ModelCheckpoint; max_steps,
     # validation, checkpointing and progress bar are set in cfg.trainer by make_config.
