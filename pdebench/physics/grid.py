@@ -39,6 +39,11 @@ metric of ``specs/METRICS.md`` that the dataset's fields support:
 the domain (the equation's ``domain`` input) shrunk by ``margin``. Every value is computed in
 float64 per sample and per predicted frame, then averaged over frames; the metrics average over
 samples (``residual_rel`` and ``conservation_error``: ratios of sums over samples).
+
+:meth:`GridPhysics.residual_losses` is the training-time counterpart of ``residual_l2``: the mean
+square of each component's residual over the same scored cells and frames, differentiable, in the
+prediction's own dtype (a physics-regularised loss, :class:`pdebench.systems.operator.OperatorSystem`
+with ``physics_weight > 0``).
 """
 
 from __future__ import annotations
@@ -261,6 +266,19 @@ class GridPhysics:
                     fields[f] = 0.5 * (fields[f] + prev[:, self.out[f]])
         return fields
 
+    def _frame_fields(self, cur: Tensor, prev: Tensor | None, inputs: Tensor | None
+                      ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """``(midpoint fields, predicted-frame fields)`` of one frame ``cur`` (B, C, *S) after
+        ``prev`` (the same object twice when there is no previous frame)."""
+        mid = self._fields(cur, prev, inputs)
+        return mid, (self._fields(cur, None, inputs) if prev is not None else mid)
+
+    @staticmethod
+    def _at(comp: Component, mid: Any, now: Any) -> Any:
+        """The fields a component is evaluated on: a component with a time derivative at the
+        step's midpoint, one without (continuity, a constraint) at the predicted frame itself."""
+        return mid if any(n.endswith("_t") for n in comp.needs) else now
+
     def _prev_from_inputs(self, inputs: Tensor | None, like: Tensor) -> Tensor | None:
         """The last input frame in output-channel layout (B, C_out, *S), or None."""
         if inputs is None or not self.prev:
@@ -295,8 +313,14 @@ class GridPhysics:
 
     @staticmethod
     def _rms(r: Tensor, mask: Tensor, where: str) -> Tensor:
-        """RMS per sample over the scored cells; a residual with trailing axes beyond the grid
-        (frames stored as channels, ``"u_t*"`` patterns) is scored over those axes too."""
+        """RMS per sample over the scored cells (:meth:`_mean_square`, square-rooted)."""
+        return GridPhysics._mean_square(r, mask, where).sqrt()
+
+    @staticmethod
+    def _mean_square(r: Tensor, mask: Tensor, where: str) -> Tensor:
+        """Mean square per sample ``(batch,)`` over the scored cells; a residual with trailing
+        axes beyond the grid (frames stored as channels, ``"u_t*"`` patterns) is scored over
+        those axes too."""
         m = mask.to(r.dtype)
         if r.ndim > m.ndim:
             m = m.reshape(*m.shape, *(1,) * (r.ndim - m.ndim)).expand(r.shape)
@@ -307,7 +331,7 @@ class GridPhysics:
         if bool((count == 0).any()):
             raise PhysicsUnavailable(f"{where}: a sample has no scored cells (domain too small "
                                      "for the grid)")
-        return ((r * r * m).flatten(1).sum(1) / count).sqrt()
+        return (r * r * m).flatten(1).sum(1) / count
 
     def _component_rms(self, comp: Component, fields: Mapping[str, Tensor], mask: Tensor,
                        name: str) -> tuple[Tensor, Tensor]:
@@ -437,16 +461,9 @@ class GridPhysics:
             cur_p, cur_y = pred[..., k], target[..., k]
             prev_p = first if k == 0 else pred[..., k - 1]
             prev_y = first if k == 0 else target[..., k - 1]
-            # a component with a time derivative is evaluated at the step's midpoint, one
-            # without (continuity, a constraint) at the predicted frame itself
-            mid_p, mid_y = (self._fields(c, p, inputs) for c, p in ((cur_p, prev_p),
-                                                                      (cur_y, prev_y)))
-            now_p, now_y = ((self._fields(c, None, inputs) for c in (cur_p, cur_y))
-                            if prev_p is not None else (mid_p, mid_y))
-
-            def at(comp: Component, mid: Any, now: Any) -> Any:
-                return mid if any(n.endswith("_t") for n in comp.needs) else now
-
+            mid_p, now_p = self._frame_fields(cur_p, prev_p, inputs)
+            mid_y, now_y = self._frame_fields(cur_y, prev_y, inputs)
+            at = self._at
             rel = f"residual_rel/{self.eq.name}"
             for name, comp in self.components.items():
                 rp, _ = self._component_rms(comp, at(comp, mid_p, now_p), mask, where)
@@ -471,4 +488,49 @@ class GridPhysics:
                 out[f"conservation_error/{q}#num"] += (now - start).flatten(1).sum(1).abs() \
                     / n_frames
                 out[f"conservation_error/{q}#den"] += start.abs().flatten(1).sum(1) / n_frames
+        return out
+
+    def residual_losses(self, pred: Tensor, inputs: Tensor | None = None) -> dict[str, Tensor]:
+        """Mean-square residual of every fed component: a differentiable training loss.
+
+        The same residuals as ``residual_l2`` (same stencils, scored cells, midpoint rule for
+        time-dependent components with the last input frame before the first predicted one),
+        squared instead of square-rooted so the gradient stays finite at a zero residual, and
+        computed in ``pred``'s dtype with the autograd graph kept (cast ``pred`` to float64
+        first for double precision; the cast is differentiable).
+
+        Parameters
+        ----------
+        pred : Tensor
+            ``(batch, C_out, *spatial)`` (one predicted frame) or ``(batch, C_out, *spatial,
+            T)``, physical units (de-normalised), usually requiring grad.
+        inputs : Tensor, optional
+            ``(batch, C_in, *spatial)``, physical units (coefficients, the domain mask, the last
+            input frame); cast to ``pred``'s dtype.
+
+        Returns
+        -------
+        dict component name -> Tensor ()
+            ``mean_b [ mean_t ( sum_cells m r^2 / sum_cells m ) ]``: per sample and frame the
+            mean square over the scored cells ``m`` (and trailing frame axes of the residual),
+            averaged over frames, then over the batch. Units: the component's units squared.
+            Keys are :attr:`components` (those the dataset's fields feed), in order; the value
+            of sample ``i`` is ``residual_l2`` of sample ``i`` squared when ``T == 1``.
+        """
+        frames = pred.unsqueeze(-1) if pred.ndim == self.dims + 2 else pred
+        if inputs is not None and inputs.is_floating_point():
+            inputs = inputs.to(frames.dtype)
+        self._check(frames, frames, inputs)
+        batch, n_frames = frames.shape[0], frames.shape[-1]
+        mask = self._mask(inputs, batch, frames.device)
+        first = self._prev_from_inputs(inputs, frames[..., 0])
+        where = f"dataset {self.meta.name!r}"
+        out: dict[str, Tensor] = {}
+        for k in range(n_frames):
+            prev = first if k == 0 else frames[..., k - 1]
+            mid, now = self._frame_fields(frames[..., k], prev, inputs)
+            for name, comp in self.components.items():
+                r = comp.residual(self._at(comp, mid, now), self.params, self.provider)
+                term = self._mean_square(r, mask, where).mean() / n_frames
+                out[name] = term if name not in out else out[name] + term
         return out
