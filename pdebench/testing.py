@@ -3,11 +3,14 @@ whole zoo and every built-in dataset).
 
 Example (in the plugin's own tests)::
 
-    from pdebench.testing import check_dataset, check_model, tiny_meta
-    from my_plugin import MySource, build_my_model
+    from pdebench.testing import check_dataset, check_model, tiny_meta, tiny_point_meta
+    from my_plugin import MySource, build_my_model, build_my_pinn
 
     def test_model_conforms():
         check_model(build_my_model, tiny_meta(spatial_dims=2), hidden=8)
+
+    def test_point_model_conforms():  # a PINN-style model: coordinates -> fields
+        check_model(build_my_pinn, tiny_point_meta(coords=("x", "t")), hidden=8)
 
     def test_dataset_conforms(tmp_path):
         check_dataset(MySource(n_samples=12, data_dir=tmp_path))
@@ -43,6 +46,17 @@ def tiny_meta(spatial_dims: int = 2, resolution: int = 16, in_channels: int = 1,
     )
 
 
+def tiny_point_meta(coords: tuple[str, ...] = ("x", "y"),
+                    out_fields: tuple[str, ...] = ("u",)) -> DatasetMeta:
+    """A small point ``DatasetMeta`` (``grid == "points"``) to test point models against: the
+    inputs are the coordinates ``coords`` (a name ``"t"`` is time, the others space), the
+    outputs the fields ``out_fields``."""
+    dims = max(1, sum(c != "t" for c in coords))
+    return DatasetMeta(name="tiny_points", spatial_dims=dims, resolution=(16,) * dims,
+                       input_fields=tuple(coords), output_fields=tuple(out_fields),
+                       grid="points")
+
+
 def check_model(builder: Callable[..., nn.Module], meta: DatasetMeta | None = None,
                 batch_size: int = 2, **arch: Any) -> nn.Module:
     """Check that ``builder(meta=meta, **arch)`` returns a conforming ``nn.Module``.
@@ -51,6 +65,10 @@ def check_model(builder: Callable[..., nn.Module], meta: DatasetMeta | None = No
     (batch, C_in, *spatial) to (batch, C_out, *spatial) with finite values; every parameter
     receives a gradient; batch size 1 works; the output does not depend on other samples of the
     batch (no mixing across the batch); the state dict round-trips into a fresh build.
+
+    A point model (``meta.grid == "points"``, see :func:`tiny_point_meta`) maps coordinates
+    (batch, C_in) to fields (batch, C_out) instead, and must also be twice differentiable in its
+    inputs, as PINN residuals need (:func:`_check_second_derivatives`).
 
     Returns the model built.
     """
@@ -66,13 +84,16 @@ def check_model(builder: Callable[..., nn.Module], meta: DatasetMeta | None = No
             raise ConformanceError("models are plain nn.Modules; Lightning lives in systems/")
     except ImportError:  # pragma: no cover
         pass
-    x = torch.randn(batch_size, meta.in_channels, *meta.resolution)
-    expect = (batch_size, meta.out_channels, *meta.resolution)
+    points = meta.grid == "points"
+    spatial = () if points else tuple(meta.resolution)
+    x = torch.randn(batch_size, meta.in_channels, *spatial)
+    expect = (batch_size, meta.out_channels, *spatial)
+    layout = "(batch, C_out)" if points else "(batch, C_out, *spatial)"
     model.train()
     out = model(x)
     if tuple(out.shape) != expect:
         raise ConformanceError(f"forward gave shape {tuple(out.shape)} for input "
-                               f"{tuple(x.shape)}; expected {expect} (batch, C_out, *spatial)")
+                               f"{tuple(x.shape)}; expected {expect} {layout}")
     if not torch.isfinite(out).all():
         raise ConformanceError("forward produced NaN or inf on standard-normal input")
     if not out.requires_grad:
@@ -82,6 +103,8 @@ def check_model(builder: Callable[..., nn.Module], meta: DatasetMeta | None = No
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     if missing:
         raise ConformanceError(f"parameters without gradient: {missing[:5]}")
+    if points:
+        _check_second_derivatives(model, x)
     model.eval()
     with torch.no_grad():
         full = model(x)
@@ -101,6 +124,65 @@ def check_model(builder: Callable[..., nn.Module], meta: DatasetMeta | None = No
         if not torch.allclose(fresh(x), full, rtol=1e-5, atol=1e-6):
             raise ConformanceError("a fresh build with the same state dict predicts differently")
     return model
+
+
+def _check_second_derivatives(model: nn.Module, x: torch.Tensor) -> None:
+    """A point model's second derivatives in its inputs exist, are finite and not identically
+    zero, and backpropagate to its weights (a PINN's loss on a residual ``u_xx + ...``).
+
+    ``x`` is (batch, D). Every weight (parameter of two or more dimensions) must receive a finite
+    gradient of the squared second derivatives; biases may not (the output bias only shifts the
+    output).
+    """
+    model.zero_grad(set_to_none=True)
+    xr = x.detach().clone().requires_grad_(True)
+    try:
+        total, nonzero = _second_derivative_loss(model(xr), xr)
+        if not nonzero:
+            raise ConformanceError(
+                "all second derivatives of the outputs in the inputs are exactly zero: the "
+                "model is piecewise linear (ReLU?); PINN residuals need a smooth model (tanh, "
+                "sin, gelu, silu)")
+        total.backward()
+    except RuntimeError as exc:
+        raise ConformanceError(f"second derivatives in the inputs, backpropagated to the "
+                               f"weights, fail (double backward unsupported, e.g. a fused "
+                               f"cuDNN LSTM?): {exc}") from None
+    missing = [n for n, p in model.named_parameters()
+               if p.requires_grad and p.dim() >= 2 and p.grad is None]
+    if missing:
+        raise ConformanceError(f"weights without gradient through the second derivatives: "
+                               f"{missing[:5]}")
+    bad = [n for n, p in model.named_parameters()
+           if p.grad is not None and not torch.isfinite(p.grad).all()]
+    if bad:
+        raise ConformanceError(f"NaN or inf gradients through the second derivatives: {bad[:5]}")
+    model.zero_grad(set_to_none=True)
+
+
+def _second_derivative_loss(out: torch.Tensor, xr: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """``sum_c sum_i mean_{n, j} (d2 u_c / dx_i dx_j)**2`` of outputs ``out`` (batch, C) in
+    inputs ``xr`` (batch, D) (with the graph kept), and whether any of them is nonzero."""
+    total = out.new_zeros(())
+    nonzero = False
+    for c in range(out.shape[1]):
+        (grad,) = torch.autograd.grad(out[:, c].sum(), xr, create_graph=True)
+        for i in range(xr.shape[1]):
+            hess = None
+            if grad.requires_grad:
+                (hess,) = torch.autograd.grad(grad[:, i].sum(), xr, create_graph=True,
+                                              allow_unused=True)
+            if hess is None:
+                raise ConformanceError(
+                    f"output {c}: its first derivative in input {i} does not depend on the "
+                    "inputs (no second derivative); PINN residuals need a twice-differentiable "
+                    "model (smooth activations such as tanh)")
+            if not torch.isfinite(hess).all():
+                raise ConformanceError(f"output {c}: second derivatives in input {i} are NaN "
+                                       "or inf")
+            nonzero = nonzero or bool((hess != 0).any())
+            total = total + hess.square().mean()
+    return total, nonzero
 
 
 def check_registered_model(name: str, meta: DatasetMeta | None = None, **arch: Any) -> nn.Module:
