@@ -62,7 +62,7 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = CONFIG_NAME) ->
 
 
 #: Config nodes that may declare ``tiny`` overrides, applied together by ``tiny: true``.
-TINY_AXES = ("data", "model")
+TINY_AXES = ("data", "model", "system")
 
 
 def apply_tiny(cfg: DictConfig, overrides: Sequence[str] = ()) -> DictConfig:

@@ -58,3 +58,53 @@ def plot_predictions(x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, meta:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def plot_instance(reference: torch.Tensor, prediction: torch.Tensor, fields: tuple[str, ...],
+                  time_dependent: bool, path: str | Path, title: str = "") -> Path | None:
+    """One row per field: reference, prediction (shared colour scale) and absolute error of a
+    solved problem instance.
+
+    Parameters
+    ----------
+    reference, prediction : (C, *spatial) or (C, *spatial, T)
+        Physical units. 2D fields are drawn as images (x across, y up); 1D fields in time as
+        space-time images (x across, t up); 3D fields by their middle slice along the last axis
+        (the last frame for 3D in time is not drawn: nothing is written).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ref, pred = (t.detach().float().cpu() for t in (reference, prediction))
+    if time_dependent and ref.ndim == 3:  # (C, X, T): space-time image
+        ref, pred = ref, pred
+    elif time_dependent:  # 2D in time: the last frame
+        ref, pred = ref[..., -1], pred[..., -1]
+    if ref.ndim == 4:  # 3D: middle slice
+        ref, pred = ref[..., ref.shape[-1] // 2], pred[..., pred.shape[-1] // 2]
+    if ref.ndim != 3:
+        return None
+    n = ref.shape[0]
+    fig, axes = plt.subplots(n, 3, figsize=(8.2, 2.4 * n), squeeze=False)
+    for i, f in enumerate(fields):
+        lim = {"vmin": float(ref[i].min()), "vmax": float(ref[i].max())}
+        for j, (label, data, cmap, kw) in enumerate((
+                (f"reference {f}", ref[i], "viridis", lim),
+                (f"prediction {f}", pred[i], "viridis", lim),
+                (f"|error| {f}", (pred[i] - ref[i]).abs(), "magma", {}))):
+            im = axes[i, j].imshow(data.T.numpy(), origin="lower", cmap=cmap, aspect="auto", **kw)
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+            axes[i, j].set_title(label, fontsize=9)
+            fig.colorbar(im, ax=axes[i, j], fraction=0.046, pad=0.04)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

@@ -56,7 +56,7 @@ def is_rank_zero() -> bool:
 
 
 #: Keys of a data node that configure the harness, not the dataset's constructor.
-DATA_RESERVED = ("name", "loader", "split", "limit", "tiny")
+DATA_RESERVED = ("name", "loader", "split", "limit", "tiny", "instance")
 
 
 def _split_node(node: DictConfig, axis: str, reserved: tuple[str, ...] = ("name",)):
@@ -96,7 +96,7 @@ def build_dataset(node: DictConfig, axis: str = "data") -> PDEDataModule:
         raise ConfigError(f"{axis}={name}: its _target_ built a {type(source).__name__}, "
                           "not a pdebench.data.DataSource")
     return PDEDataModule(source, split=extra.get("split"), limit=extra.get("limit"),
-                         **(extra.get("loader") or {}))
+                         instance=extra.get("instance", 0), **(extra.get("loader") or {}))
 
 
 def build_datasets(cfg: DictConfig) -> dict[str, PDEDataModule]:
@@ -140,7 +140,7 @@ def system_class(cfg: DictConfig) -> type[System]:
 def build_system(cfg: DictConfig, cls: type[System], model: torch.nn.Module,
                  metas: dict[str, Any]) -> System:
     """Build ``cls`` from its config node, the model, the datasets and their metric suites."""
-    _, node, _ = _split_node(cfg.system, "system")
+    _, node, _ = _split_node(cfg.system, "system", ("name", "tiny"))
     metrics_cfg = cfg.get("metrics") or {}
     factories = {k: select_metrics(list(metrics_cfg.get("names", [])), meta,
                                    bool(metrics_cfg.get("physics", True)))
@@ -170,19 +170,20 @@ def check_checkpoint(path: Path, info: dict[str, Any]) -> None:
                 f"{info.get(key)!r}; pass a checkpoint of the same model, dataset and system")
 
 
-def _build_trainer(cfg: DictConfig, run_dir: Path) -> L.Trainer:
+def _build_trainer(cfg: DictConfig, run_dir: Path, cls: type[System] = System) -> L.Trainer:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from pdebench.callbacks import EpochLines
     from pdebench.progress import progress_mode
 
     ckpt_cfg = cfg.get("checkpoint") or {}
-    monitor = ckpt_cfg.get("monitor", "val/pdebench/nrmse")
+    monitor = ckpt_cfg.get("monitor", "val/pdebench/nrmse") if cls.select_best else None
     callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints",
                                  filename="best-{epoch:03d}", monitor=monitor,
                                  mode=ckpt_cfg.get("mode", "min"), save_top_k=1, save_last=True,
                                  auto_insert_metric_name=False)]
-    extra: dict[str, Any] = {}
+    _, node, _ = _split_node(cfg.system, "system", ("name", "tiny"))
+    extra: dict[str, Any] = dict(cls.trainer_overrides(node))
     # a bar redrawn in place reads well on a terminal only: elsewhere (CI logs, nohup files,
     # sweep workers) one line per epoch instead
     mode = progress_mode(sys.stdout, cfg.get("progress") or "auto")
@@ -234,7 +235,7 @@ def run(cfg: DictConfig) -> RunResult:
         system.identity = {"model": record["model"], "datasets": record["datasets"],
                            "dataset": record["dataset"], "system": record["system"],
                            "config_hash": record["config_hash"]}
-        datamodule = cls.datamodule(datamodules)
+        datamodule = system.datamodule(datamodules)
         datamodule.prepare_data()
         datamodule.setup("fit")
         system.set_normalizers({k: dm.stats for k, dm in datamodules.items()})
@@ -245,7 +246,7 @@ def run(cfg: DictConfig) -> RunResult:
         ckpt_path = _resume_checkpoint(cfg, run_dir)
         if ckpt_path is not None:
             check_checkpoint(ckpt_path, system.identity)
-        trainer = _build_trainer(cfg, run_dir)
+        trainer = _build_trainer(cfg, run_dir, cls)
         record["device"] = (f"{trainer.strategy.root_device.type} x {trainer.world_size}"
                             if trainer.world_size > 1 else str(trainer.strategy.root_device))
         t0 = time.perf_counter()
@@ -263,9 +264,9 @@ def run(cfg: DictConfig) -> RunResult:
         record["status"] = "ok"
         if rank_zero and cfg.get("plots", True):
             try:
-                _plot(system, next(iter(datamodules.values())), run_dir, record)
+                system.write_figures(datamodules, run_dir, record)
             except Exception as exc:  # a figure is not worth a failed run
-                print(f"pdebench: predictions.png not written: {exc}", file=sys.stderr)
+                print(f"pdebench: figures not written: {exc}", file=sys.stderr)
     except BaseException as exc:
         record["status"] = "failed"
         record["error"] = {"type": type(exc).__name__, "message": str(exc) or repr(exc)}
@@ -285,24 +286,6 @@ def _split_sizes(datamodules: dict[str, PDEDataModule]) -> dict[str, int]:
         return next(iter(datamodules.values())).split_sizes
     return {f"{k}/{split}": n for k, dm in datamodules.items()
             for split, n in dm.split_sizes.items()}
-
-
-def _plot(system: System, datamodule: PDEDataModule, run_dir: Path,
-          record: dict[str, Any]) -> None:
-    """``predictions.png``: three test samples, their targets, predictions and errors."""
-    from torch.utils.data import default_collate
-
-    from pdebench.plots import plot_predictions
-
-    test = datamodule.indices["test"][:3]
-    batch = default_collate([datamodule.dataset[int(i)] for i in test])
-    system.eval()
-    with torch.no_grad():
-        pred = system.predict_fields(batch["x"].to(system.device)).cpu()
-    title = (f"{record['model']} on {record['dataset']} (seed {record['seed']}): test "
-             f"pdebench/nrmse {record['metrics'].get('pdebench/nrmse', float('nan')):.4g}")
-    plot_predictions(batch["x"], batch["y"], pred, datamodule.meta,
-                     run_dir / "predictions.png", title)
 
 
 def _finite(v: float) -> bool:

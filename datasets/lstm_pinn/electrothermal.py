@@ -103,6 +103,15 @@ class ElectrothermalSource(GeneratedPairs):
                    "residual_domain": "interior (one cell from each wall excluded)"},
         )
 
+    def closed_form(self, index: int):
+        """Sample ``index`` (fields and sources) at arbitrary points, exact: the manufactured
+        closed form (:func:`~pdebench.datasets.lstm_pinn.electrothermal_solver.closed_form_at`),
+        so a PINN's collocation points and boundary data are not tied to the grid."""
+        from pdebench.datasets.lstm_pinn.electrothermal_solver import closed_form_at
+
+        return closed_form_at(index, self.params["seed"], self.operator,
+                              self.params["resolution"])
+
     def generate(self, progress: Progress) -> dict[str, Any]:
         from pdebench.datasets.lstm_pinn.electrothermal_solver import generate_electrothermal
 

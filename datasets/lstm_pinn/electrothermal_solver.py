@@ -49,7 +49,7 @@ from pdebench.physics.electrothermal import (
     interior,
 )
 
-__all__ = ["MIN_RESOLUTION", "closed_form_fields", "generate_electrothermal",
+__all__ = ["MIN_RESOLUTION", "closed_form_at", "closed_form_fields", "generate_electrothermal",
            "relative_residuals", "sample_parameters"]
 
 MIN_RESOLUTION = 16
@@ -142,6 +142,40 @@ def _evaluate(prm: np.ndarray, n: int, params: ElectrothermalParams) -> tuple[Te
     if params.regime == 2:  # gauge: zero cell mean of p and phi
         f[:, 2:4] -= f[:, 2:4].mean(dim=(2, 3), keepdim=True)
     return f, s
+
+
+def closed_form_at(index: int, seed: int, params: ElectrothermalParams, resolution: int
+                   ) -> Callable[[Tensor], dict[str, Tensor]]:
+    """Sample ``index`` of :func:`generate_electrothermal` (same ``seed`` and ``params``) at
+    arbitrary points: ``at(points (N, 2)) -> {field or source name: (N,)}``, float64, exact.
+
+    In regime 2 ``p`` and ``phi`` carry the gauge shift of the stored grid (its cell mean at
+    ``resolution``), so the values agree with the stored fields at the cell centres.
+    """
+    prm = torch.from_numpy(sample_parameters(index + 1, np.random.default_rng(seed),
+                                             steep=params.regime == 3)[index:index + 1])
+    names = (*FIELDS, "s_c", "s_x", "s_y", "s_T", "s_phi")
+
+    def exact(points: Tensor) -> dict[str, Tensor]:
+        with torch.enable_grad():
+            xy = points[:, :2].detach().to(torch.float64).requires_grad_(True)
+            fields = closed_form_fields(xy.view(1, -1, 2), prm, params.t0)
+            flat = tuple(f.reshape(-1) for f in fields)
+            sources = electrothermal_operator(*flat, Autograd(xy), params)
+        return {n: t.detach() for n, t in zip(names, (*flat, *sources), strict=True)}
+
+    shift = {}
+    if params.regime == 2:
+        grid = exact(_cell_centres(resolution))
+        shift = {"p": grid["p"].mean(), "phi": grid["phi"].mean()}
+
+    def at(points: Tensor) -> dict[str, Tensor]:
+        out = exact(points)
+        for k, v in shift.items():
+            out[k] = out[k] - v
+        return out
+
+    return at
 
 
 def relative_residuals(fields: np.ndarray, sources: np.ndarray, params: ElectrothermalParams

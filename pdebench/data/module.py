@@ -30,12 +30,18 @@ class PDEDataModule(L.LightningDataModule):
     limit : int, optional
         Use only the first ``limit`` samples (for time-dependent data: trajectories) before
         splitting: a quick look at a large file (``data.limit``; ``debug=fast`` on a reader).
+    instance : int
+        The problem instance a physics-informed run solves (``data.instance``: sample or
+        trajectory ``instance`` of the test split); other systems ignore it.
     """
 
     def __init__(self, source: DataSource, batch_size: int = 16, split: dict | None = None,
                  num_workers: int = 0, eval_batch_size: int | None = None,
-                 pin_memory: bool = False, limit: int | None = None) -> None:
+                 pin_memory: bool = False, limit: int | None = None, instance: int = 0) -> None:
         super().__init__()
+        if isinstance(instance, bool) or int(instance) != instance or instance < 0:
+            raise ValueError(f"data.instance must be an int >= 0, got {instance!r}")
+        self.instance = int(instance)
         if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
             raise ValueError(f"data.limit must be null or an int >= 1, got {limit!r}")
         self.limit = None if limit is None else int(limit)

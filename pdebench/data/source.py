@@ -39,6 +39,12 @@ class DataSource(ABC):
     def open(self) -> Dataset:
         """A map-style dataset of sample dicts."""
 
+    def closed_form(self, index: int):  # noqa: B027 - optional hook
+        """Sample ``index`` at arbitrary points, exactly, when the source knows it in closed
+        form (manufactured solutions): ``at(points (N, D) float64) -> {field: (N,)}`` for any of
+        its input and output fields; ``None`` (the default) means "interpolate the grid"."""
+        return None
+
     def card(self) -> str:
         """A longer human description (equations, provenance); defaults to the class docstring."""
         return (type(self).__doc__ or "").strip()

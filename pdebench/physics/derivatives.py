@@ -193,23 +193,47 @@ class Autograd(DerivativeProvider):
     depend on ``coords`` through the graph (e.g. data values at the points) is treated as locally
     constant.
 
+    Space-time collocation (a PINN of ``u(x, t)``) passes ``spatial_dims``: the first
+    ``spatial_dims`` columns of ``coords`` are space (``grad``, ``div``, ``lap`` act on them only,
+    as the equations expect) and the next column is time, whose partial :meth:`time_derivative`
+    gives.
+
     Parameters
     ----------
     coords : Tensor
         Collocation coordinates ``(N, D)``, a leaf or any tensor with ``requires_grad``.
     create_graph : bool
         Keep the graph of the derivatives (default ``True``).
+    spatial_dims : int, optional
+        Number of leading spatial columns (default: all ``D``); ``D - spatial_dims`` must be 0
+        or 1 (time).
     """
 
-    def __init__(self, coords: Tensor, create_graph: bool = True) -> None:
+    def __init__(self, coords: Tensor, create_graph: bool = True,
+                 spatial_dims: int | None = None) -> None:
         if coords.ndim != 2 or not coords.requires_grad:
             raise ValueError(
                 "Autograd: coords must have shape (N, D) and requires_grad=True, got shape "
                 f"{tuple(coords.shape)}, requires_grad={coords.requires_grad}"
             )
+        ndim = coords.shape[1] if spatial_dims is None else int(spatial_dims)
+        if not 1 <= ndim <= coords.shape[1] or coords.shape[1] - ndim > 1:
+            raise ValueError(f"Autograd: spatial_dims={spatial_dims} for coords with "
+                             f"{coords.shape[1]} columns (space, then at most one time column)")
         self.coords = coords
-        self.ndim = coords.shape[1]
+        self.ndim = ndim
         self.create_graph = create_graph
+        # first partials by field: an equation asks for grad(u) in several components (and
+        # lap(u) differentiates the same partials again); one backward pass per field is
+        # enough. The field is kept with its partials so that its id cannot be reused.
+        self._partials: dict[int, tuple[Tensor, Tensor]] = {}
+
+    def time_derivative(self, u: Tensor) -> Tensor:
+        """``du/dt`` of a pointwise field, shaped like ``u`` (the column after space)."""
+        if self.coords.shape[1] == self.ndim:
+            raise ValueError("Autograd.time_derivative: coords have no time column "
+                             "(build the provider with spatial_dims=D on (N, D + 1) points)")
+        return self._d(u)[:, self.ndim].reshape(u.shape)
 
     def _d(self, f: Tensor) -> Tensor:
         """All first partials of a pointwise field: shape ``(N, D)``."""
@@ -219,10 +243,14 @@ class Autograd(DerivativeProvider):
             )
         if not f.requires_grad:  # a constant, or data at the points: no dependence on coords
             return torch.zeros_like(self.coords)
+        hit = self._partials.get(id(f))
+        if hit is not None and hit[0] is f:
+            return hit[1]
         (g,) = torch.autograd.grad(
             f, self.coords, grad_outputs=torch.ones_like(f), create_graph=self.create_graph,
             allow_unused=True, materialize_grads=True,
         )
+        self._partials[id(f)] = (f, g)
         return g
 
     def grad(self, u: Tensor) -> tuple[Tensor, ...]:

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 def register(api: PluginAPI) -> None:
     """Register the built-in systems (configs ``conf/system/<name>.yaml``)."""
     from pdebench.systems.operator import OperatorSystem
+    from pdebench.systems.pinn import PINNSystem
 
     api.register_system("operator", OperatorSystem,
                         "supervised field-to-field learning (steady problems, one-step maps)")
+    api.register_system("pinn", PINNSystem,
+                        "physics-informed solve of one problem instance (data.instance) from its "
+                        "registered equation")

@@ -72,6 +72,9 @@ class System(L.LightningModule):
     """
 
     n_datasets: ClassVar[int | None] = 1
+    #: Test the checkpoint best on the validation metric (``checkpoint.monitor``); ``False``
+    #: tests the final weights (a PINN's "validation" is its test reference: never select on it).
+    select_best: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -125,6 +128,12 @@ class System(L.LightningModule):
             return NamedDataModules(datamodules)
         return next(iter(datamodules.values()))
 
+    @classmethod
+    def trainer_overrides(cls, node: Mapping[str, Any]) -> dict[str, Any]:
+        """``lightning.Trainer`` arguments the paradigm fixes from its own config node (e.g. a
+        PINN's epochs from its step budget); default none."""
+        return {}
+
     # --- the hooks run.py calls ----------------------------------------------------------
     def set_normalizers(self, stats: Stats) -> None:
         """Take each dataset's training-split statistics (before training)."""
@@ -143,6 +152,26 @@ class System(L.LightningModule):
     def predict_fields(self, x: torch.Tensor) -> torch.Tensor:
         """Physical prediction for a physical input batch ``x`` (figures)."""
         raise NotImplementedError
+
+    def write_figures(self, datamodules: Mapping[str, Any], run_dir: Any,
+                      record: Mapping[str, Any]) -> None:
+        """Figures of the tested model in ``run_dir`` (default ``predictions.png``: three test
+        samples of the first dataset, their targets, predictions and errors; 2D data only)."""
+        from torch.utils.data import default_collate
+
+        from pdebench.plots import plot_predictions
+
+        datamodule = next(iter(datamodules.values()))
+        test = datamodule.indices["test"][:3]
+        batch = default_collate([datamodule.dataset[int(i)] for i in test])
+        self.eval()
+        with torch.no_grad():
+            pred = self.predict_fields(batch["x"].to(self.device)).cpu()
+        title = (f"{record['model']} on {record['dataset']} (seed {record['seed']}): test "
+                 f"pdebench/nrmse "
+                 f"{record['metrics'].get('pdebench/nrmse', float('nan')):.4g}")
+        plot_predictions(batch["x"], batch["y"], pred, datamodule.meta,
+                         run_dir / "predictions.png", title)
 
     # --- shared behaviour ----------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
