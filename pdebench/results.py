@@ -20,10 +20,18 @@ Schema (version 1)::
       "train_time_s": float | null, "inference_time_per_sample_s": float | null,
       "device": str, "started_at": str, "finished_at": str | null,
       "run_dir": str, "checkpoint": str | null,
-      "config": {...}                            # the resolved run config
+      "config": {...},                           # the resolved run config
+      "instance": int | null,                    # optional (physics-informed runs): which problem
+                                                 # instance of the test split was solved
+      "track": "physics" | "data_assisted",      # optional: pure physics, or observed interior
+                                                 # points used in training
+      "n_data": int                              # optional: number of observed points (0 for
+                                                 # "physics")
     }
 
 A failed run has ``status="failed"``, an ``error`` and whatever metrics it reached (usually none).
+Older records carry no ``instance``, ``track`` or ``n_data``; they mean a run that solved no
+particular instance, in no track.
 """
 
 from __future__ import annotations
@@ -65,7 +73,12 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "run_dir": str,
     "checkpoint": (str, type(None)),
     "config": dict,
+    "instance": (int, type(None)),
+    "track": (str, type(None)),
+    "n_data": (int, type(None)),
 }
+#: Values of ``track``: pure physics, or observed interior points used in training.
+TRACKS = ("physics", "data_assisted")
 
 
 #: Config parts that do not change the numbers a run produces: left out of ``config_hash`` and
@@ -74,6 +87,11 @@ NON_SCIENTIFIC = ("seed", "paths", "hydra", "ckpt_path", "resume", "plots", "pro
                   "trainer.enable_progress_bar", "trainer.enable_model_summary",
                   "trainer.log_every_n_steps", "data.data_dir", "data.in_memory",
                   "data.loader.num_workers", "data.cache_dir")
+
+#: Config keys that index repetitions of one configuration: the seed, and the problem instance of
+#: the test split that a physics-informed run solved. Runs differing only in them are one
+#: configuration (one ``config_hash``), aggregated together by the leaderboard.
+REPLICATES = ("seed", "data.instance")
 
 #: Config keys that locate a published file or folder: only its name counts (a moved folder is the
 #: same data; two different files, e.g. two Burgers viscosities, are different configurations).
@@ -92,10 +110,10 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
     """Flatten a run config to ``{"a.b.c": value}`` without its :data:`NON_SCIENTIFIC` parts,
     and with only the file or folder name of the :data:`LOCATIONS`.
 
-    ``seed`` is left out too: runs that differ only by seed are one configuration, and so are the
-    ``tiny`` declarations (``debug=fast`` has already merged them into the values that count).
-    The named datasets of a multi-dataset run (``datasets.<name>.*``) follow the rules of
-    ``data.*``.
+    The :data:`REPLICATES` are left out too: runs that differ only by seed and problem instance
+    (``data.instance``) are one configuration, and so are the ``tiny`` declarations
+    (``debug=fast`` has already merged them into the values that count). The named datasets of a
+    multi-dataset run (``datasets.<name>.*``) follow the rules of ``data.*``.
     """
     out: dict[str, Any] = {}
 
@@ -104,7 +122,8 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
         parts = key.split(".")
         as_data = ".".join(["data", *parts[2:]]) if parts[0] == "datasets" and len(parts) > 2 \
             else key
-        if key in NON_SCIENTIFIC or as_data in NON_SCIENTIFIC or parts[-1] == "tiny":
+        if key in NON_SCIENTIFIC or as_data in NON_SCIENTIFIC or parts[-1] == "tiny" \
+                or key in REPLICATES or as_data in REPLICATES:
             return
         if as_data in LOCATIONS and isinstance(node, str):
             out[prefix[:-1]] = location_name(node)
@@ -120,8 +139,8 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def config_hash(config: dict[str, Any]) -> str:
-    """Short hash of :func:`comparable_config`: runs differing only by seed (or paths, logging,
-    progress display) share it."""
+    """Short hash of :func:`comparable_config`: runs differing only by seed and instance (or
+    paths, logging, progress display) share it."""
     import hashlib
 
     blob = json.dumps(comparable_config(config), sort_keys=True, default=str).encode()
@@ -136,15 +155,11 @@ def validate(record: dict[str, Any], source: str | Path = "<record>") -> dict[st
     """Check ``record`` against the schema; return it or raise :class:`ResultError`."""
     if not isinstance(record, dict):
         raise ResultError(f"{source}: top level must be a JSON object")
-    for key, typ in REQUIRED.items():
+    for key in REQUIRED:
         if key not in record:
             raise ResultError(f"{source}: missing required key {key!r}")
-        if not isinstance(record[key], typ) or isinstance(record[key], bool) and typ is int:
-            raise ResultError(
-                f"{source}: key {key!r} must be {_tname(typ)}, got {type(record[key]).__name__}"
-            )
-    for key, typ in OPTIONAL.items():
-        if key in record and not isinstance(record[key], typ):
+    for key, typ in {**REQUIRED, **OPTIONAL}.items():
+        if key in record and not _is(record[key], typ):
             raise ResultError(
                 f"{source}: key {key!r} must be {_tname(typ)}, got {type(record[key]).__name__}"
             )
@@ -157,12 +172,47 @@ def validate(record: dict[str, Any], source: str | Path = "<record>") -> dict[st
         raise ResultError(f"{source}: status {record['status']!r} is not one of {STATUSES}")
     if record["status"] == "failed" and not record.get("error"):
         raise ResultError(f"{source}: a failed run must carry an 'error'")
-    for name, value in record["metrics"].items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ResultError(f"{source}: metric {name!r} must be a number, got {value!r}")
-        if record["status"] == "ok" and not math.isfinite(value):
-            raise ResultError(f"{source}: metric {name!r} is not finite ({value})")
+    _validate_track(record, source)
+    ok = record["status"] == "ok"
+    _validate_numbers(record["metrics"], "metric", ok, source)
+    for field, values in record.get("metrics_per_field", {}).items():
+        if not isinstance(values, dict):
+            raise ResultError(f"{source}: metrics_per_field[{field!r}] must be an object "
+                              f"{{metric name: number}}, got {type(values).__name__}")
+        _validate_numbers(values, f"metrics_per_field[{field!r}] metric", ok, source)
     return record
+
+
+def _validate_numbers(metrics: dict[str, Any], what: str, finite: bool,
+                      source: str | Path) -> None:
+    for name, value in metrics.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ResultError(f"{source}: {what} {name!r} must be a number, got {value!r}")
+        if finite and not math.isfinite(value):
+            raise ResultError(f"{source}: {what} {name!r} is not finite ({value})")
+
+
+def _validate_track(record: dict[str, Any], source: str | Path) -> None:
+    """Check ``instance``, ``track`` and ``n_data`` of a physics-informed run."""
+    instance, track, n_data = (record.get(k) for k in ("instance", "track", "n_data"))
+    if instance is not None and instance < 0:
+        raise ResultError(f"{source}: instance={instance} must be >= 0")
+    if track is not None and track not in TRACKS:
+        raise ResultError(f"{source}: track {track!r} is not one of {TRACKS}")
+    if n_data is not None and n_data < 0:
+        raise ResultError(f"{source}: n_data={n_data} must be >= 0")
+    if track == "physics" and n_data:
+        raise ResultError(f"{source}: track 'physics' uses no observed points, got n_data={n_data}")
+    if track == "data_assisted" and n_data == 0:
+        raise ResultError(f"{source}: track 'data_assisted' needs n_data >= 1 observed points")
+
+
+def _is(value: Any, typ: type | tuple[type, ...]) -> bool:
+    """``isinstance`` where a bool is not an int (``True`` is no seed or count)."""
+    types = typ if isinstance(typ, tuple) else (typ,)
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
 
 
 def _tname(typ: type | tuple[type, ...]) -> str:

@@ -81,3 +81,40 @@ def test_config_hash_ignores_where_files_live_but_not_which_file():
     other = {**base, "data": {"name": "the_well", "path": "/w/rayleigh_benard/data"}}
     assert config_hash(well) != config_hash(other)
     assert comparable_config(well)["data.path"] == "shear_flow/data"
+
+
+def test_physics_informed_fields_are_optional_and_checked(tmp_path):
+    path = tmp_path / "result.json"
+    for extra in ({}, {"instance": None}, {"instance": 3, "track": "physics", "n_data": 0},
+                  {"instance": 0, "track": "data_assisted", "n_data": 200}):
+        assert results.read(results.write(_record(**extra), path)) == _record(**extra)
+    for change, message in [
+        ({"instance": "3"}, "key 'instance' must be int or null, got str"),
+        ({"instance": True}, "key 'instance' must be int or null, got bool"),
+        ({"instance": -1}, "instance=-1 must be >= 0"),
+        ({"track": "hybrid"}, r"track 'hybrid' is not one of \('physics', 'data_assisted'\)"),
+        ({"n_data": -5}, "n_data=-5 must be >= 0"),
+        ({"track": "physics", "n_data": 10}, "track 'physics' uses no observed points, got "
+                                             "n_data=10"),
+        ({"track": "data_assisted", "n_data": 0}, "track 'data_assisted' needs n_data >= 1"),
+        ({"metrics_per_field": {"u": {"x": "low"}}}, r"metrics_per_field\['u'\] metric 'x' must "
+                                                     "be a number"),
+        ({"metrics_per_field": {"u": 0.1}}, r"metrics_per_field\['u'\] must be an object"),
+        ({"metrics_per_field": {"u": {"x": math.inf}}}, r"metrics_per_field\['u'\] metric 'x' "
+                                                        "is not finite"),
+    ]:
+        with pytest.raises(ResultError, match=message):
+            results.write(_record(**change), path)
+
+
+def test_config_hash_ignores_the_instance_like_the_seed():
+    from pdebench.results import comparable_config, config_hash
+
+    base = {"seed": 0, "data": {"name": "heat", "regime": 1, "instance": 0}, "model": {"w": 8}}
+    other = {"seed": 2, "data": {"name": "heat", "regime": 1, "instance": 4}, "model": {"w": 8}}
+    assert config_hash(base) == config_hash(other)
+    assert comparable_config(base) == {"data.name": "heat", "data.regime": 1, "model.w": 8}
+    named = {"seed": 0, "datasets": {"a": {"name": "heat", "instance": 1}}}
+    assert comparable_config(named) == {"datasets.a.name": "heat"}
+    regime = {**base, "data": {**base["data"], "regime": 2}}
+    assert config_hash(regime) != config_hash(base)  # another regime: another configuration

@@ -2,19 +2,25 @@
 
 Command line::
 
-    python -m pdebench.leaderboard PATH [PATH ...] [--out DIR] [--metrics NAME ...] [--strict]
+    python -m pdebench.leaderboard PATH [PATH ...] [--out DIR] [--metrics NAME ...] [--per-field]
+                                   [--strict]
 
 Every ``result.json`` below the paths is read and validated with :func:`pdebench.results.read`.
-Successful (``ok``) runs are grouped by ``(dataset, system, model)``, aggregated over seeds as
-mean ± sample std (n), and ranked per dataset and metric. ``leaderboard.md``, ``leaderboard.csv``
-and ``failed.csv`` are written atomically into ``--out`` and the Markdown is printed.
+Successful (``ok``) runs are sorted into tables (one per dataset, data variant such as
+``data.regime=3``, and for physics-informed runs ``track`` and ``n_data``), grouped by
+``(system, model)`` (labelled by any other config difference), aggregated over their runs (seeds
+x problem instances) as mean ± sample std (n), and ranked per table and metric. A training-time
+column is added where records carry ``train_time_s``; ``--per-field`` adds one column per output
+field of every shown metric. ``leaderboard.md``, ``leaderboard.csv`` and ``failed.csv`` are
+written atomically into ``--out`` and the Markdown is printed.
 
 Exit codes: 0 success; 1 ``--strict`` and at least one invalid record (the files are still
 written); 2 bad input (a path that does not exist, no ``result.json`` at all, an unknown
 ``--metrics`` name, records that disagree on a metric's direction, a usage error).
 
-Library API: :func:`collect` -> :func:`aggregate` -> :func:`render_markdown` / :func:`render_csv`
-/ :func:`render_failed_csv`; :func:`main` runs the whole command.
+Library API: :func:`collect` -> :func:`label_variants` -> :func:`aggregate` ->
+:func:`render_markdown` / :func:`render_csv` / :func:`render_failed_csv`; :func:`main` runs the
+whole command.
 """
 
 from __future__ import annotations
@@ -28,22 +34,28 @@ from pathlib import Path
 
 from pdebench.leaderboard.aggregate import (
     HEADLINE_METRIC,
-    RESULT_NAME,
-    InvalidRecord,
-    LeaderboardError,
+    TRAIN_TIME,
     Row,
-    RunRecord,
     Superseded,
     aggregate,
+    select_latest,
+)
+from pdebench.leaderboard.records import (
+    RESULT_NAME,
+    Board,
+    InvalidRecord,
+    LeaderboardError,
+    RunRecord,
     collect,
     find_result_files,
-    select_latest,
 )
 from pdebench.leaderboard.render import render_csv, render_failed_csv, render_markdown
 from pdebench.leaderboard.variants import label_variants
 
 __all__ = [
     "HEADLINE_METRIC",
+    "TRAIN_TIME",
+    "Board",
     "InvalidRecord",
     "LeaderboardError",
     "Row",
@@ -52,6 +64,7 @@ __all__ = [
     "aggregate",
     "collect",
     "find_result_files",
+    "label_variants",
     "main",
     "render_csv",
     "render_failed_csv",
@@ -100,6 +113,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="only these metrics (default: all reported); put PATHs before this option",
     )
     parser.add_argument(
+        "--per-field", action="store_true",
+        help="also show one column per output field of each metric (from metrics_per_field)",
+    )
+    parser.add_argument(
         "--strict", action="store_true",
         help="exit with status 1 if any result file is invalid",
     )
@@ -111,16 +128,25 @@ def _err(message: str) -> None:
 
 
 def _select_metrics(rows: list[Row], wanted: Sequence[str] | None) -> list[Row]:
+    """The rows of the ``wanted`` metrics (overall and per field) and the training time."""
     if not wanted:
         return rows
-    known = {r.metric for r in rows}
+    known = {r.metric for r in rows if r.field is None and r.metric != TRAIN_TIME}
     unknown = sorted(set(wanted) - known)
     if unknown:
         raise LeaderboardError(
             f"unknown metric(s) {', '.join(unknown)}; "
             f"the records report: {', '.join(sorted(known)) or 'none'}"
         )
-    return [r for r in rows if r.metric in set(wanted)]
+    return [r for r in rows if r.metric in set(wanted) or r.metric == TRAIN_TIME]
+
+
+def _superseded_note(item: Superseded) -> str:
+    kept = item.kept
+    run = f"seed {kept.seed}" + ("" if kept.instance is None else f", instance {kept.instance}")
+    return (f"note: {item.dropped.path} superseded by {kept.path} (same table "
+            f"{kept.board.heading!r}, system, model and {run}; the newer record by finished_at "
+            "is ranked)")
 
 
 def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
@@ -151,18 +177,16 @@ def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
     for item in invalid:
         _err(f"invalid: {item.path}: {item.reason}")
     for item in superseded:
-        _err(
-            f"note: {item.dropped.path} superseded by {item.kept.path} (same dataset, system, "
-            f"model and seed {item.kept.seed}; the newer record by finished_at is ranked)"
-        )
+        _err(_superseded_note(item))
     failed = [r for r in records if r.status != "ok"]
     if not kept:
         _err("warning: no successful (status 'ok') runs to rank")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    markdown = render_markdown(rows, failed, invalid, superseded=superseded)
-    texts = (markdown, render_csv(rows), render_failed_csv(failed))
+    markdown = render_markdown(rows, failed, invalid, superseded=superseded,
+                               per_field=args.per_field)
+    texts = (markdown, render_csv(rows, per_field=args.per_field), render_failed_csv(failed))
     written = [write_atomic(out / name, text) for name, text in zip(OUTPUT_NAMES, texts, strict=True)]
 
     print(markdown, end="")

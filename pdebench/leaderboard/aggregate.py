@@ -1,8 +1,12 @@
-"""Find, validate, de-duplicate and aggregate ``result.json`` records.
+"""De-duplicate and aggregate ``result.json`` records (read by
+:mod:`pdebench.leaderboard.records`).
 
-Every record is read through :func:`pdebench.results.read`; this module adds no schema of its own
-beyond the one check the leaderboard depends on (``metric_info`` entries must be objects whose
-``higher_is_better`` is a boolean).
+The unit of aggregation is one **run**, keyed by ``(table, system, model, seed, instance)``: the
+seeds and the problem instances (``instance``, physics-informed runs) of one configuration are
+all aggregated together (mean ± std over every seed x instance run). A **table**
+(:class:`Board`) is one dataset, data variant (``data.*`` config values, set by
+:func:`~pdebench.leaderboard.variants.label_variants`), ``track`` and ``n_data``: records of
+different tables are never aggregated or ranked together.
 """
 
 from __future__ import annotations
@@ -16,48 +20,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pdebench.results import ResultError, read
+from pdebench.leaderboard.records import Board, LeaderboardError, RunRecord
 
-RESULT_NAME = "result.json"
 HEADLINE_METRIC = "pdebench/nrmse"
-
-
-class LeaderboardError(ValueError):
-    """The inputs cannot be turned into a leaderboard (missing path, contradictory records)."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One valid ``result.json``: where it was found and its validated content."""
-
-    path: Path
-    data: dict[str, Any]
-
-    @property
-    def status(self) -> str:
-        return self.data["status"]
-
-    @property
-    def group(self) -> tuple[str, str, str]:
-        """The aggregation key ``(dataset, system, model)``."""
-        return (self.data["dataset"], self.data["system"], self.data["model"])
-
-    @property
-    def seed(self) -> int:
-        return self.data["seed"]
-
-
-@dataclass(frozen=True)
-class InvalidRecord:
-    """A ``result.json`` that could not be read or does not follow the schema."""
-
-    path: Path
-    reason: str
+#: The training-time column: ``train_time_s`` of the records, aggregated like a metric.
+TRAIN_TIME = "train_time_s"
 
 
 @dataclass(frozen=True)
 class Superseded:
-    """A record dropped from the ranking because a newer record has the same group and seed."""
+    """A record dropped from the ranking because a newer record is the same run (table, system,
+    model, seed and instance)."""
 
     dropped: RunRecord
     kept: RunRecord
@@ -65,22 +38,33 @@ class Superseded:
 
 @dataclass(frozen=True)
 class Row:
-    """The aggregate of one metric over the seeds of one ``(dataset, system, model)`` group.
+    """The aggregate of one metric over the runs (seeds x instances) of one ``(system, model)``
+    in one table.
 
     Attributes
     ----------
+    metric : str
+        A metric name, or :data:`TRAIN_TIME` for the training time (seconds).
     mean : float
-        Arithmetic mean over the seeds.
+        Arithmetic mean over the runs.
     std : float or None
         Sample standard deviation (``ddof=1``); ``None`` when ``n == 1``, where it is undefined.
     n : int
-        Number of seeds (distinct records) that report this metric.
+        Number of runs (distinct records: seeds x instances) that report this value.
     rank : int
-        Rank within ``(dataset, metric)``, 1 = best mean. Ties share the best rank ("1, 1, 3").
+        Rank within ``(table, metric, field)``, 1 = best mean. Ties share the best rank
+        ("1, 1, 3").
     higher_is_better : bool
         Ranking direction, from the records' ``metric_info`` (default ``False``).
     seeds : tuple of int
-        The seeds that were aggregated, sorted.
+        The seeds of the aggregated runs, sorted (repeated when several instances share a seed).
+    variant, track, n_data
+        The table (see :class:`Board`).
+    field : str or None
+        The output field of a per-field value (from ``metrics_per_field``); ``None`` for the
+        overall value.
+    instances : tuple of int
+        The instances of the aggregated runs that record one, sorted.
     """
 
     dataset: str
@@ -93,80 +77,20 @@ class Row:
     rank: int
     higher_is_better: bool
     seeds: tuple[int, ...]
+    variant: str = ""
+    track: str | None = None
+    n_data: int | None = None
+    field: str | None = None
+    instances: tuple[int, ...] = ()
 
+    @property
+    def board(self) -> Board:
+        return Board(self.dataset, self.variant, self.track, self.n_data)
 
-def find_result_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Every ``result.json`` below ``paths``, each file once, in a stable order.
-
-    A path that is a file is taken as a result file whatever its name. The same file reached
-    through two arguments (``runs runs/a``) or a symlink is listed once.
-
-    Raises
-    ------
-    LeaderboardError
-        If a path does not exist.
-    """
-    found: list[Path] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise LeaderboardError(f"{path}: no such file or directory")
-        candidates = [path] if path.is_file() else sorted(path.rglob(RESULT_NAME))
-        for candidate in candidates:
-            if not candidate.is_file():
-                continue
-            key = candidate.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(candidate)
-    return found
-
-
-def load(path: Path) -> RunRecord:
-    """Read and validate one result file; raise :class:`ResultError` if it is unusable."""
-    data = read(path)
-    info = data.get("metric_info", {})
-    for name, entry in info.items():
-        if not isinstance(entry, dict) or not isinstance(
-            entry.get("higher_is_better", False), bool
-        ):
-            raise ResultError(
-                f"{path}: metric_info[{name!r}] must be an object with a boolean "
-                f"'higher_is_better', got {entry!r}"
-            )
-    return RunRecord(path=path, data=data)
-
-
-def collect(paths: Iterable[str | Path]) -> tuple[list[RunRecord], list[InvalidRecord]]:
-    """Find and read every ``result.json`` below ``paths``.
-
-    Parameters
-    ----------
-    paths : iterable of str or Path
-        Directories to search recursively, or result files.
-
-    Returns
-    -------
-    records : list of RunRecord
-        Valid records of every status (``ok``, ``failed``, ``running``).
-    invalid : list of InvalidRecord
-        Files that are not valid JSON or break the schema, with the reason.
-
-    Raises
-    ------
-    LeaderboardError
-        If a path does not exist.
-    """
-    records: list[RunRecord] = []
-    invalid: list[InvalidRecord] = []
-    for path in find_result_files(paths):
-        try:
-            records.append(load(path))
-        except ResultError as exc:
-            reason = str(exc).removeprefix(f"{path}: ")
-            invalid.append(InvalidRecord(path=path, reason=reason))
-    return records, invalid
+    @property
+    def column(self) -> str:
+        """The table column: ``metric`` or ``metric[field]``."""
+        return self.metric if self.field is None else f"{self.metric}[{self.field}]"
 
 
 def _finished(record: RunRecord) -> datetime:
@@ -183,23 +107,25 @@ def _finished(record: RunRecord) -> datetime:
 
 
 def select_latest(records: Iterable[RunRecord]) -> tuple[list[RunRecord], list[Superseded]]:
-    """Keep one ``ok`` record per ``(dataset, system, model, seed)``: the newest.
+    """Keep one ``ok`` record per run ``(table, system, model, seed, instance)``: the newest.
 
-    "Newest" is the latest ``finished_at`` (ISO 8601; naive times are read as UTC, a missing one
-    as the oldest); equal times fall back to the path, so the choice is deterministic. Records
-    whose status is not ``ok`` are ignored.
+    Runs of different instances (or tracks, ``n_data``, data variants) never supersede each
+    other; records without ``instance`` are keyed as before, by ``(dataset, system, model,
+    seed)``. "Newest" is the latest ``finished_at`` (ISO 8601; naive times are read as UTC, a
+    missing one as the oldest); equal times fall back to the path, so the choice is
+    deterministic. Records whose status is not ``ok`` are ignored.
 
     Returns
     -------
     kept : list of RunRecord
-        One record per group and seed.
+        One record per run.
     superseded : list of Superseded
         Each dropped record with the one that replaced it.
     """
-    by_key: dict[tuple[str, str, str, int], list[RunRecord]] = defaultdict(list)
+    by_key: dict[tuple[Any, ...], list[RunRecord]] = defaultdict(list)
     for record in records:
         if record.status == "ok":
-            by_key[(*record.group, record.seed)].append(record)
+            by_key[record.run_key()].append(record)
     kept: list[RunRecord] = []
     superseded: list[Superseded] = []
     for key in sorted(by_key):
@@ -236,23 +162,40 @@ def _rank(values: Sequence[float], higher_is_better: bool) -> list[int]:
     return [1 + sum(other < key for other in keys) for key in keys]
 
 
-def aggregate(records: Iterable[RunRecord]) -> list[Row]:
-    """Aggregate ``ok`` records over seeds and rank them per dataset and metric.
+def _values(record: RunRecord) -> Iterable[tuple[str, str | None, float]]:
+    """``(metric, field, value)``: the overall metrics, the per-field ones and the training
+    time of one record."""
+    for name, value in record.data["metrics"].items():
+        yield name, None, float(value)
+    for field, values in record.data.get("metrics_per_field", {}).items():
+        for name, value in values.items():
+            yield name, field, float(value)
+    if record.data.get(TRAIN_TIME) is not None:
+        yield TRAIN_TIME, None, float(record.data[TRAIN_TIME])
 
-    Records of another status are ignored; records with the same group and seed are reduced to
-    the newest (see :func:`select_latest`), so a rerun is never counted twice. The direction of
-    a metric comes from ``metric_info[name]["higher_is_better"]`` of the records of that dataset;
-    where no record states it, lower is better.
+
+def aggregate(records: Iterable[RunRecord]) -> list[Row]:
+    """Aggregate ``ok`` records over their runs (seeds x instances) and rank them per table.
+
+    Records of another status are ignored; records of the same run are reduced to the newest
+    (see :func:`select_latest`), so a rerun is never counted twice. A table is a
+    :class:`Board`: dataset, data variant (``RunRecord.variant``, from
+    :func:`~pdebench.leaderboard.variants.label_variants`), ``track`` and ``n_data``. Besides
+    the overall ``metrics``, the per-field values (``metrics_per_field``) and the training time
+    (``train_time_s``, lower is better) are aggregated the same way. The direction of a metric
+    comes from ``metric_info[name]["higher_is_better"]`` of the records of that dataset; where no
+    record states it, lower is better.
 
     Parameters
     ----------
     records : iterable of RunRecord
-        Typically the ``records`` of :func:`collect`.
+        Typically the ``records`` of :func:`collect`, labelled by ``label_variants``.
 
     Returns
     -------
     list of Row
-        One row per ``(dataset, system, model, metric)``, sorted by those keys.
+        One row per ``(table, system, model, metric, field)``, sorted by table, system, model,
+        metric and field (overall first).
 
     Raises
     ------
@@ -261,32 +204,41 @@ def aggregate(records: Iterable[RunRecord]) -> list[Row]:
     """
     kept, _ = select_latest(records)
     directions = _directions(kept)
-    samples: dict[tuple[str, str, str, str], list[tuple[int, float]]] = defaultdict(list)
+    samples: dict[tuple[Any, ...], list[tuple[RunRecord, float]]] = defaultdict(list)
+    boards: dict[tuple[Any, ...], Board] = {}
     for record in kept:
-        for name, value in record.data["metrics"].items():
-            samples[(*record.group, name)].append((record.seed, float(value)))
+        board = record.board
+        boards[board.sort_key()] = board
+        for name, field, value in _values(record):
+            key = (board.sort_key(), record.data["system"], record.data["model"], name,
+                   "" if field is None else field, field is not None)
+            samples[key].append((record, value))
 
-    stats: dict[tuple[str, str, str, str], tuple[float, float | None, tuple[int, ...]]] = {}
-    for key, pairs in samples.items():
-        values = [v for _, v in pairs]
-        std = statistics.stdev(values) if len(values) > 1 else None
-        stats[key] = (math.fsum(values) / len(values), std, tuple(sorted(s for s, _ in pairs)))
-
-    by_board: dict[tuple[str, str], list[tuple[str, str, str, str]]] = defaultdict(list)
-    for key in sorted(stats):
-        by_board[(key[0], key[3])].append(key)
+    by_board: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for key in sorted(samples):
+        by_board[(key[0], *key[3:])].append(key)
     rows: list[Row] = []
-    for (dataset, name), keys in by_board.items():
-        higher = directions.get((dataset, name), False)
-        ranks = _rank([stats[k][0] for k in keys], higher)
-        for key, rank in zip(keys, ranks, strict=True):
-            mean, std, seeds = stats[key]
-            rows.append(Row(*key, mean, std, len(seeds), rank, higher, seeds))
-    rows.sort(key=lambda r: (r.dataset, r.system, r.model, r.metric))
+    for (board_key, name, field, _), keys in by_board.items():
+        board = boards[board_key]
+        higher = directions.get((board.dataset, name), False)
+        means = [math.fsum(v for _, v in samples[k]) / len(samples[k]) for k in keys]
+        for key, mean, rank in zip(keys, means, _rank(means, higher), strict=True):
+            runs = samples[key]
+            values = [v for _, v in runs]
+            rows.append(Row(
+                board.dataset, key[1], key[2], name, mean,
+                statistics.stdev(values) if len(values) > 1 else None, len(values), rank, higher,
+                tuple(sorted(r.seed for r, _ in runs)), board.variant, board.track,
+                board.n_data, field or None,
+                tuple(sorted(r.instance for r, _ in runs if r.instance is not None)),
+            ))
+    rows.sort(key=lambda r: (r.board.sort_key(), r.system, r.model, r.metric,
+                             r.field is not None, r.field or ""))
     return rows
 
 
 def metric_order(names: Iterable[str]) -> list[str]:
-    """Metric names sorted, with the headline ``pdebench/nrmse`` first if present."""
+    """Metric names sorted, with the headline ``pdebench/nrmse`` first if present and the
+    training time last."""
     unique = set(names)
-    return sorted(unique, key=lambda n: (n != HEADLINE_METRIC, n))
+    return sorted(unique, key=lambda n: (n == TRAIN_TIME, n != HEADLINE_METRIC, n))

@@ -1,9 +1,13 @@
 """Render aggregated rows and problem records as Markdown and CSV text (pure functions, no I/O).
 
-Cell format in Markdown: ``mean ± std (n) #rank``, numbers with 4 significant digits; the std is
-shown as ``–`` when ``n == 1`` (a sample std needs two seeds; the CSV leaves that cell empty).
-The best mean of each (dataset, metric) is in bold; ties are all bold. A cell is ``n/a`` when a
-(system, model) never reported that metric.
+One Markdown table per :class:`~pdebench.leaderboard.aggregate.Board` (dataset, data variant,
+track, ``n_data``), headed by its :attr:`~pdebench.leaderboard.aggregate.Board.heading`. Cell
+format: ``mean ± std (n) #rank``, numbers with 4 significant digits, n the number of runs (seeds
+x instances); the std is shown as ``–`` when ``n == 1`` (a sample std needs two runs; the CSV
+leaves that cell empty). The best mean of each (table, column) is in bold; ties are all bold. A
+cell is ``n/a`` when a (system, model) never reported that value. The training time (seconds)
+is the last column, as ``mean ± std (n)``, not ranked. With ``per_field``, each metric is
+followed by one column per output field (``pinn/l2re[u]``), from ``metrics_per_field``.
 """
 
 from __future__ import annotations
@@ -13,16 +17,12 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 
-from pdebench.leaderboard.aggregate import (
-    InvalidRecord,
-    Row,
-    RunRecord,
-    Superseded,
-    metric_order,
-)
+from pdebench.leaderboard.aggregate import TRAIN_TIME, Row, Superseded, metric_order
+from pdebench.leaderboard.records import InvalidRecord, RunRecord
 
 CSV_COLUMNS = (
-    "dataset", "system", "model", "metric", "mean", "std", "n", "rank", "higher_is_better", "seeds",
+    "dataset", "variant", "track", "n_data", "system", "model", "metric", "field", "mean", "std",
+    "n", "rank", "higher_is_better", "seeds", "instances",
 )
 FAILED_COLUMNS = (
     "dataset", "system", "model", "seed", "status", "error_type", "error_message", "finished_at",
@@ -52,12 +52,36 @@ def _table(header: Sequence[str], body: Sequence[Sequence[object]]) -> list[str]
 
 
 def format_cell(row: Row) -> str:
-    """``mean ± std (n) #rank``, bold when the row ranks first."""
+    """``mean ± std (n) #rank``, bold when the row ranks first; the training time without rank."""
     std = "–" if row.std is None else _num(row.std)
     value = f"{_num(row.mean)} ± {std} ({row.n})"
+    if row.metric == TRAIN_TIME:
+        return value
     if row.rank == 1:
         value = f"**{value}**"
     return f"{value} #{row.rank}"
+
+
+def _columns(rows: Sequence[Row]) -> list[str]:
+    """The table's columns: the overall metrics (headline first), each followed by its per-field
+    columns when ``rows`` hold them, and the training time last."""
+    fields: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.field is not None and row.field not in fields[row.metric]:
+            fields[row.metric].append(row.field)
+    columns: list[str] = []
+    for name in metric_order(r.metric for r in rows):
+        if any(r.metric == name and r.field is None for r in rows):
+            columns.append(name)
+        columns += [f"{name}[{f}]" for f in sorted(fields[name])]
+    return columns
+
+
+def _header(name: str, rows: Sequence[Row]) -> str:
+    if name == TRAIN_TIME:
+        return "train time (s)"
+    higher = next(r.higher_is_better for r in rows if r.column == name)
+    return f"{name} {'↑' if higher else '↓'}"
 
 
 def _error(record: RunRecord) -> tuple[str, str]:
@@ -65,33 +89,35 @@ def _error(record: RunRecord) -> tuple[str, str]:
     return str(error.get("type", "")), str(error.get("message", ""))
 
 
-def _dataset_tables(rows: Sequence[Row]) -> list[str]:
-    by_dataset: dict[str, list[Row]] = defaultdict(list)
+def _shown(rows: Sequence[Row], per_field: bool) -> list[Row]:
+    return [r for r in rows if per_field or r.field is None]
+
+
+def _board_tables(rows: Sequence[Row]) -> list[str]:
+    by_board: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
-        by_dataset[row.dataset].append(row)
+        by_board[row.board.sort_key()].append(row)
     lines: list[str] = []
-    for dataset in sorted(by_dataset):
-        metrics = metric_order(r.metric for r in by_dataset[dataset])
+    for key in sorted(by_board):
+        board_rows = by_board[key]
+        columns = _columns(board_rows)
         cells: dict[tuple[str, str], dict[str, Row]] = defaultdict(dict)
-        for row in by_dataset[dataset]:
-            cells[(row.system, row.model)][row.metric] = row
-        first = metrics[0]
+        for row in board_rows:
+            cells[(row.system, row.model)][row.column] = row
+        first = columns[0]
         # Leaderboard order: by rank on the first (headline) metric, then by name.
         order = sorted(
             cells,
             key=lambda k: (cells[k][first].rank if first in cells[k] else 1 << 30, k),
         )
-        header = ["system", "model"]
-        for name in metrics:
-            higher = next(r.higher_is_better for r in by_dataset[dataset] if r.metric == name)
-            header.append(f"{name} {'↑' if higher else '↓'}")
+        header = ["system", "model"] + [_header(name, board_rows) for name in columns]
         body = [
             [system, model]
-            + [format_cell(cells[(system, model)][m]) if m in cells[(system, model)] else "n/a"
-               for m in metrics]
+            + [format_cell(cells[(system, model)][c]) if c in cells[(system, model)] else "n/a"
+               for c in columns]
             for system, model in order
         ]
-        lines += ["", f"## {dataset}", ""] + _table(header, body)
+        lines += ["", f"## {board_rows[0].board.heading}", ""] + _table(header, body)
     return lines
 
 
@@ -101,15 +127,17 @@ def render_markdown(
     invalid: Sequence[InvalidRecord] = (),
     *,
     superseded: Sequence[Superseded] = (),
+    per_field: bool = False,
 ) -> str:
     """The leaderboard as a Markdown document.
 
     Parameters
     ----------
     rows : sequence of Row
-        Output of :func:`~pdebench.leaderboard.aggregate.aggregate`; one table per dataset, rows
-        ``(system, model)`` ordered by rank on the first metric, columns the metrics (headline
-        ``pdebench/nrmse`` first, then by name; ↓ lower is better, ↑ higher is better).
+        Output of :func:`~pdebench.leaderboard.aggregate.aggregate`; one table per board
+        (dataset, data variant, track, ``n_data``), rows ``(system, model)`` ordered by rank on
+        the first metric, columns the metrics (headline ``pdebench/nrmse`` first, then by name;
+        ↓ lower is better, ↑ higher is better) and the training time, when recorded.
     failed : sequence of RunRecord
         Records whose status is not ``ok``: ``failed`` ones go to "Failed runs", ``running``
         ones (no final record was written) to "Incomplete runs". Others are ignored.
@@ -117,6 +145,8 @@ def render_markdown(
         Listed under "Invalid records" with the reason.
     superseded : sequence of Superseded
         Reruns of a seed that were dropped for a newer record, listed under "Superseded records".
+    per_field : bool
+        Also show, after each metric, one column per output field (``pinn/l2re[u]``).
 
     Returns
     -------
@@ -127,10 +157,11 @@ def render_markdown(
         "# Leaderboard",
         "",
         "Generated by `python -m pdebench.leaderboard` from result.json files; do not edit by hand.",
-        "Cells: mean ± sample std (number of seeds) #rank within the dataset; best in bold;",
-        "std is – for a single seed.",
+        "Cells: mean ± sample std (number of runs: seeds x instances) #rank within the table;",
+        "best in bold; std is – for a single run.",
     ]
-    lines += _dataset_tables(rows) if rows else ["", "No successful runs to rank."]
+    shown = _shown(rows, per_field)
+    lines += _board_tables(shown) if shown else ["", "No successful runs to rank."]
     crashed = [r for r in failed if r.status == "failed"]
     if crashed:
         body = [
@@ -145,14 +176,16 @@ def render_markdown(
         lines += _table(["dataset", "system", "model", "seed", "started_at", "path"], body)
     if superseded:
         body = [
-            [*s.kept.group, s.kept.seed, s.kept.path, s.kept.data.get("finished_at"),
-             s.dropped.path, s.dropped.data.get("finished_at")]
+            [s.kept.board.heading, *s.kept.group[1:], s.kept.seed,
+             "" if s.kept.instance is None else s.kept.instance, s.kept.path,
+             s.kept.data.get("finished_at"), s.dropped.path, s.dropped.data.get("finished_at")]
             for s in superseded
         ]
-        lines += ["", "## Superseded records", "", "Same seed run twice; the newest is ranked.", ""]
+        lines += ["", "## Superseded records", "",
+                  "Same run (seed and instance) twice; the newest is ranked.", ""]
         lines += _table(
-            ["dataset", "system", "model", "seed", "kept", "kept finished_at", "dropped",
-             "dropped finished_at"],
+            ["table", "system", "model", "seed", "instance", "kept", "kept finished_at",
+             "dropped", "dropped finished_at"],
             body,
         )
     if invalid:
@@ -169,18 +202,22 @@ def _csv_text(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
     return buffer.getvalue()
 
 
-def render_csv(rows: Sequence[Row]) -> str:
-    """The leaderboard in long format: one line per (dataset, system, model, metric).
+def render_csv(rows: Sequence[Row], *, per_field: bool = False) -> str:
+    """The leaderboard in long format: one line per (table, system, model, metric[, field]).
 
-    Columns are :data:`CSV_COLUMNS`. ``mean`` and ``std`` are written at full precision (``repr``);
-    ``std`` is empty when ``n == 1``; ``higher_is_better`` is ``true``/``false``; ``seeds`` lists
-    the aggregated seeds separated by ``;``.
+    Columns are :data:`CSV_COLUMNS`: the table (``dataset``, ``variant``, ``track``, ``n_data``;
+    empty where a record has none), ``metric`` (``train_time_s`` for the training time) and
+    ``field`` (empty for the overall value; per-field lines only with ``per_field``). ``mean``
+    and ``std`` are written at full precision (``repr``); ``std`` is empty when ``n == 1``;
+    ``higher_is_better`` is ``true``/``false``; ``seeds`` and ``instances`` list those of the
+    aggregated runs separated by ``;``.
     """
     body = [
-        [r.dataset, r.system, r.model, r.metric, repr(r.mean),
-         "" if r.std is None else repr(r.std), r.n, r.rank,
-         "true" if r.higher_is_better else "false", ";".join(str(s) for s in r.seeds)]
-        for r in rows
+        [r.dataset, r.variant, r.track or "", "" if r.n_data is None else r.n_data, r.system,
+         r.model, r.metric, r.field or "", repr(r.mean), "" if r.std is None else repr(r.std),
+         r.n, r.rank, "true" if r.higher_is_better else "false",
+         ";".join(str(s) for s in r.seeds), ";".join(str(i) for i in r.instances)]
+        for r in _shown(rows, per_field)
     ]
     return _csv_text(CSV_COLUMNS, body)
 

@@ -3,7 +3,11 @@
 Contract of every metric: built as ``factory(meta: DatasetMeta)``; ``update(pred, target,
 inputs=None)`` with pred/target in physical units, layout ``(batch, C, *spatial, T)``;
 ``compute()`` returns a ``(C, T)`` tensor (or, for a metric reporting several names, a mapping
-name -> ``(C, T)`` tensor and a ``names`` attribute listing them). Names follow
+name -> ``(C, T)`` tensor and a ``names`` attribute listing them). The overall (headline) value
+is the mean of that array; a metric defined jointly over all fields (a ratio of sums, a maximum:
+family ``pinn``) also defines ``compute_overall()`` returning that value (a 0-d tensor, or a
+mapping name -> value), which :class:`~pdebench.metrics.collection.FieldMetrics` reports
+instead, while the ``(C, T)`` array still gives the per-field values. Names follow
 ``<family>/<metric>`` (``pdebench/nrmse``) for published families and ``<kind>/<equation>`` for
 physics metrics (``residual_l2/darcy``), which exist for every dataset whose ``DatasetMeta.pde``
 names a registered equation (:mod:`pdebench.metrics.physics`).
@@ -28,10 +32,11 @@ DEFAULT_METRICS = (
 
 def register(api: PluginAPI) -> None:
     """Register the built-in data metrics (entry point ``builtin_metrics``)."""
-    from pdebench.metrics import pdebench_family
+    from pdebench.metrics import pdebench_family, pinn_family
 
-    for name, (cls, desc) in pdebench_family.FACTORIES.items():
-        api.register_metric(name, cls, desc)
+    for family in (pdebench_family, pinn_family):
+        for name, (cls, desc) in family.FACTORIES.items():
+            api.register_metric(name, cls, desc)
 
 
 def select_metrics(names: list[str] | tuple[str, ...], meta: DatasetMeta,

@@ -15,6 +15,16 @@ def _key(name: str) -> str:
     return name.replace("/", "__").replace(".", "_")
 
 
+def _scalar(name: str, value: Any) -> float:
+    """One overall value from ``compute_overall()``: a number or a one-element tensor."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"metric {name!r}: compute_overall() returned shape "
+                             f"{tuple(value.shape)}; the overall value is one number")
+        return float(value.to(torch.float64))
+    return float(value)
+
+
 class FieldMetrics(nn.Module):
     """Holds one metric instance per name (torchmetrics; DDP reduction is theirs).
 
@@ -22,7 +32,11 @@ class FieldMetrics(nn.Module):
     is appended, the metric contract being ``(batch, C, *spatial, T)``) or ``(batch, C, *spatial,
     T)`` for several predicted frames.
     ``compute_and_reset()`` returns ``(overall, per_field)``: the mean of each metric's ``(C, T)``
-    array over channels and time, and per output field the mean over time.
+    array over channels and time, and per output field the mean over time. A metric whose
+    headline is not that mean (a ratio or a maximum taken over all fields jointly, family
+    ``pinn``) defines ``compute_overall()``, called before ``reset``: it returns the overall
+    value (a number or a 0-d tensor), or for a metric reporting several names a mapping name ->
+    value; a name it leaves out keeps the mean.
 
     A metric whose ``compute()`` returns a mapping (the physics metrics, one instance evaluating
     every quantity of an equation) contributes one entry per key; its ``names`` attribute lists
@@ -63,14 +77,22 @@ class FieldMetrics(nn.Module):
         for name in self._factory_names:
             metric = self.metrics[_key(name)]
             result = metric.compute()
+            compute_overall = getattr(metric, "compute_overall", None)
+            joint = compute_overall() if compute_overall is not None else {}
             metric.reset()
             values = result if isinstance(result, Mapping) else {name: result}
+            if not isinstance(joint, Mapping):
+                joint = {name: joint}
+            unknown = sorted(set(joint) - set(values))
+            if unknown:
+                raise ValueError(f"metric {name!r}: compute_overall() gives {unknown}, which "
+                                 f"compute() does not report (it reports {sorted(values)})")
             for sub, value in values.items():
                 value = value.to(torch.float64)
                 if value.ndim != 2:
                     raise ValueError(f"metric {sub!r} returned shape {tuple(value.shape)}; the "
                                      "metric contract is (C, T)")
-                overall[sub] = float(value.mean())
+                overall[sub] = _scalar(sub, joint[sub]) if sub in joint else float(value.mean())
                 if value.shape[0] == len(self.meta.output_fields):
                     for field, v in zip(self.meta.output_fields, value.mean(dim=1), strict=True):
                         per_field[field][sub] = float(v)

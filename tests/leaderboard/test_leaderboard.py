@@ -229,8 +229,9 @@ def test_module_runs_as_subprocess(runs: Path, tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no result.json found" in proc.stderr
 
 
-def test_different_configurations_are_separate_rows(tmp_path):
-    """Runs that differ in more than the seed (here β) are never averaged together."""
+def test_different_data_configurations_are_separate_tables(tmp_path):
+    """Runs that differ in more than the seed (here the data's β) are never averaged together:
+    each data configuration is a table of its own."""
     from pdebench import results as res
     from pdebench.leaderboard import main
 
@@ -241,13 +242,15 @@ def test_different_configurations_are_separate_rows(tmp_path):
                "config": {"data": {"beta": beta}, "seed": seed}}
         res.write(rec, tmp_path / "runs" / str(i) / "result.json")
     assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
-    text = (tmp_path / "out" / "leaderboard.csv").read_text()
-    assert "fno [data.beta=1.0]" in text and "fno [data.beta=10.0]" in text
-    row = next(r for r in text.splitlines() if "data.beta=1.0]" in r)
-    assert ",0.2," in row and ",2," in row  # mean of 0.1 and 0.3 over n = 2
+    rows = list(csv.DictReader((tmp_path / "out" / "leaderboard.csv").open()))
+    assert [(r["variant"], r["model"], r["mean"], r["n"]) for r in rows] == [
+        ("data.beta=1.0", "fno", "0.2", "2"), ("data.beta=10.0", "fno", "0.5", "1")
+    ]  # mean of 0.1 and 0.3 over n = 2
+    text = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "## darcy [data.beta=1.0]" in text and "## darcy [data.beta=10.0]" in text
 
 
-def test_runs_on_different_published_files_are_separate_rows(tmp_path):
+def test_runs_on_different_published_files_are_separate_tables(tmp_path):
     """Two files of one reader (two viscosities) are two configurations, wherever they live."""
     from pdebench import results as res
     from pdebench.leaderboard import main
@@ -261,7 +264,9 @@ def test_runs_on_different_published_files_are_separate_rows(tmp_path):
                "config": {"data": {"path": path}, "seed": seed}}
         res.write(rec, tmp_path / "runs" / str(i) / "result.json")
     assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
-    text = (tmp_path / "out" / "leaderboard.csv").read_text()
-    row = next(r for r in text.splitlines() if "data.path=1D_Burgers_Nu0.01.hdf5]" in r)
-    assert ",0.2," in row and ",2," in row  # the moved copy counts as the same configuration
-    assert "data.path=1D_Burgers_Nu0.1.hdf5]" in text
+    rows = list(csv.DictReader((tmp_path / "out" / "leaderboard.csv").open()))
+    # the moved copy counts as the same configuration
+    assert [(r["variant"], r["model"], r["mean"], r["n"]) for r in rows] == [
+        ("data.path=1D_Burgers_Nu0.01.hdf5", "fno", "0.2", "2"),
+        ("data.path=1D_Burgers_Nu0.1.hdf5", "fno", "0.5", "1"),
+    ]
