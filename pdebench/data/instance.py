@@ -148,6 +148,7 @@ class ProblemInstance:
     closed: ClosedForm | None = None
     interpolation: str = "linear"
     history: int = 1
+    frames_as_channels: bool = False
     _axes: list[Tensor] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -188,13 +189,23 @@ class ProblemInstance:
         mesh = torch.meshgrid(*axes, indexing="ij")
         return torch.stack([m.reshape(-1) for m in mesh], dim=-1)
 
+    def grid_values(self) -> Tensor:
+        """The reference at :meth:`grid_points`: ``(M, C)`` float64."""
+        if self.times is None:
+            return self.reference.reshape(self.reference.shape[0], -1).T
+        frames = self.reference[self.history:].movedim(0, -1)
+        return frames.reshape(frames.shape[0], -1).T
+
     def to_grid(self, values: Tensor) -> Tensor:
         """``(M, C)`` values at :meth:`grid_points` -> the metrics' layout ``(1, C, *spatial)``
         (steady) or ``(1, C, *spatial, T_scored)``."""
         shape = [*self.meta.resolution]
         if self.times is not None:
             shape.append(len(self.times) - self.history)
-        return values.T.reshape(1, values.shape[1], *shape)
+        out = values.T.reshape(1, values.shape[1], *shape)
+        if self.frames_as_channels:  # (1, 1, *spatial, T) -> frames as channels (1, T, *spatial)
+            out = out[:, 0].movedim(-1, 1)
+        return out
 
     # --- data at points -----------------------------------------------------------------------
     def _space_time_reference(self) -> tuple[Tensor, list[Tensor]]:
@@ -247,6 +258,9 @@ class ProblemInstance:
         """The instance as one metrics batch: ``x`` (the model-view inputs, ``(1, C_in,
         *spatial)``) and ``y`` (the reference, ``(1, C, *spatial)`` or ``(1, C, *spatial, T)``
         over the frames after the first ``history``)."""
+        if self.frames_as_channels:
+            return {"x": self._inputs_steady().float(),
+                    "y": self.reference[1:, 0].unsqueeze(0).float()}
         if self.times is None:
             y = self.reference.unsqueeze(0)
             x = self._inputs_steady()
@@ -262,11 +276,19 @@ class ProblemInstance:
 
     # --- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_datamodule(cls, dm, index: int, fields: tuple[str, ...],
-                        interpolation: str = "linear") -> ProblemInstance:
-        """Instance ``index`` of the test split of a set-up :class:`PDEDataModule`."""
+    def from_datamodule(cls, dm, index: int, fields: tuple[str, ...] | None = None,
+                        interpolation: str = "linear",
+                        frames: tuple[str, str, float, str] | None = None) -> ProblemInstance:
+        """Instance ``index`` of the test split of a set-up :class:`PDEDataModule`.
+
+        ``frames = (pattern, initial, frame_dt, unknown)`` reads a dataset that stores the frames
+        of one field as output channels (``u_t*``: ``u_t1 ... u_tN`` at ``k frame_dt``) and its
+        first frame as the input ``initial``, as one trajectory of the field ``unknown``.
+        """
         test = np.asarray(dm.indices["test"])
         dataset, meta = dm.dataset, dm.meta
+        if frames is not None:
+            return _frames_instance(cls, dm, index, interpolation, *frames)
         groups = getattr(dataset, "groups", None)
         closed_factory = getattr(dm.source, "closed_form", None)
         if groups is not None:
@@ -290,6 +312,25 @@ class ProblemInstance:
         return cls(meta, tuple(meta.output_fields), item["y"].to(torch.float64), coeffs, None,
                    index, sample, closed_factory(sample) if closed_factory else None,
                    interpolation)
+
+
+def _frames_instance(cls, dm, index: int, interpolation: str, pattern: str, initial: str,
+                     frame_dt: float, unknown: str) -> ProblemInstance:
+    meta = dm.meta
+    prefix = pattern.rstrip("*")
+    chans = [i for i, f in enumerate(meta.output_fields) if f.startswith(prefix)]
+    if not chans or initial not in meta.input_fields:
+        raise InstanceError(f"dataset {meta.name!r} has no frames {pattern!r} with the first "
+                            f"frame {initial!r} among its fields")
+    sample = _pick(np.asarray(dm.indices["test"]), index, meta.name, "test samples")
+    item = dm.dataset[sample]
+    x, y = item["x"].to(torch.float64), item["y"].to(torch.float64)
+    ref = torch.cat([x[meta.input_fields.index(initial)].unsqueeze(0), y[chans]]).unsqueeze(1)
+    coeffs = {n: x[i] for i, n in enumerate(meta.input_fields)}
+    times = torch.arange(ref.shape[0], dtype=torch.float64) * float(frame_dt)
+    closed = getattr(dm.source, "closed_form", None)
+    return cls(meta, (unknown,), ref, coeffs, times, index, sample,
+               closed(sample) if closed else None, interpolation, 1, True)
 
 
 def _pick(pool: np.ndarray, index: int, name: str, what: str) -> int:

@@ -206,6 +206,13 @@ class Equation:
         ``margin`` of its edge, are not scored.
     grids : tuple of str
         ``DatasetMeta.grid`` values the grid evaluation is valid for.
+    space_time : Equation, optional
+        For an equation whose dataset stores frames as channels (an unknown pattern such as
+        ``u_t*``): the same system for the unknown as a function of space and time, which
+        solvers at points use (a PINN of ``u(x, t)``). The frames are at ``t_k = k frame_dt``
+        (``pde_params["frame_dt"]``), ``k = 1 ... N``.
+    initial : str, optional
+        With :attr:`space_time`: the coefficient holding the frame at ``t = 0``.
     """
 
     name: str
@@ -224,6 +231,8 @@ class Equation:
     margin: int = 1
     domain: str | Callable[[Fields, Params], Tensor] | None = None
     grids: tuple[str, ...] = ("cell_centered", "vertex")
+    space_time: Equation | None = None
+    initial: str | None = None
 
     def __post_init__(self) -> None:
         where = f"equation {self.name!r}"
@@ -260,6 +269,10 @@ class Equation:
                              f"{', '.join(BOUNDARY_CONDITIONS)}")
         if self.margin < 0:
             raise ValueError(f"{where}: margin must be >= 0")
+        if self.space_time is not None and (self.initial not in self.coefficients
+                                            or len(self.space_time.unknowns) != 1):
+            raise ValueError(f"{where}: a space_time form needs one unknown and ``initial`` "
+                             "naming the coefficient that holds the first frame")
         if isinstance(self.domain, str) and self.domain not in self.coefficients:
             raise ValueError(f"{where}: domain {self.domain!r} must be one of the coefficients")
 

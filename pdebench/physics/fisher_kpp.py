@@ -41,7 +41,7 @@ from pdebench.physics.advection import _check_1d
 from pdebench.physics.derivatives import DerivativeProvider
 from pdebench.physics.equations import Component, Equation
 
-__all__ = ["EQUATIONS", "FISHER_KPP", "FORMS", "branch_coefficients", "fisher_kpp_frame_terms",
+__all__ = ["EQUATIONS", "FISHER_KPP", "FORMS", "branch_coefficients", "fisher_kpp_frame_terms", "fisher_kpp_point_terms",
            "fisher_kpp_reaction", "fisher_kpp_residual",
            "fisher_kpp_terms", "frame_midpoints", "reaction_parameters"]
 
@@ -272,6 +272,25 @@ def fisher_kpp_frame_terms(fields: Mapping[str, Tensor], params: Mapping[str, An
     return tuple(t.reshape(batch, nt, nx).movedim(1, -1) for t in terms)
 
 
+def fisher_kpp_point_terms(fields: Mapping[str, Tensor], params: Mapping[str, Any],
+                           d: DerivativeProvider) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`fisher_kpp_terms` of ``u(x, t)`` at points: fields ``u``, ``u_t`` and the branch
+    coefficients ``c1 .. c4`` (decoded by :func:`reaction_parameters`); ``diffusivity``."""
+    a, form, beta = reaction_parameters(*(fields[c] for c in ("c1", "c2", "c3", "c4")))
+    return fisher_kpp_terms(fields["u_t"], fields["u"], float(params["diffusivity"]), a, form,
+                            beta, d)
+
+
+#: The ``fisher_kpp`` system for ``u(x, t)`` (the space-time form solvers at points use).
+FISHER_KPP_SPACE_TIME = Equation(
+    name="fisher_kpp", description="Fisher-KPP u_t = D u_xx + a g(u) in space and time",
+    unknowns=("u",), coefficients=("c1", "c2", "c3", "c4"), params=("diffusivity",),
+    time_derivatives=("u",),
+    components={"fisher_kpp": Component(("u", "u_t", "c1", "c2", "c3", "c4"),
+                                        fisher_kpp_point_terms, units="1/T")},
+    grid_bc="periodic", margin=0, grids=("cell_centered",),
+)
+
 #: Fisher--KPP of the ``fisher_kpp`` dataset (MT-DeepONet B.1): pairs of ``[u0, c1..c4]`` (the
 #: initial state and the branch coefficients, whose task :func:`reaction_parameters` decodes) and
 #: the frames ``u_t1 .. u_tN`` at ``t_k = k frame_dt`` as channels. Every step ``u_{k-1} -> u_k``
@@ -291,6 +310,7 @@ FISHER_KPP = Equation(
     components={"fisher_kpp": Component(("u_t*", "u0", "c1", "c2", "c3", "c4"),
                                         fisher_kpp_frame_terms, units="1/T")},
     grid_bc="periodic", margin=0, grids=("cell_centered",),
+    space_time=FISHER_KPP_SPACE_TIME, initial="u0",
 )
 
 EQUATIONS = (FISHER_KPP,)

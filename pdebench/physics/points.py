@@ -221,7 +221,8 @@ class PointPhysics:
                       ) -> dict[str, Tensor]:
         """``ic/<field>``: the fields at the initial-time points against the reference."""
         out = net(pts)
-        return {f"ic/{f}": _mean_square(out[f] - reference[f]) for f in self.equation.unknowns}
+        return {f"ic/{f}": _mean_square(out[f] - reference[f]) for f in self.equation.unknowns
+                if f in reference}
 
     def set_extent(self, extent: tuple[tuple[float, float], ...]) -> None:
         """The box (space first): periodic pairs map the low wall onto the high one."""

@@ -49,6 +49,26 @@ PINN_METRICS = ("pinn/l2re", "pinn/l1re", "pinn/mse", "pinn/mae", "pinn/max_erro
 _EVAL_CHUNK = 65536
 
 
+def point_equation(meta: DatasetMeta):
+    """The equation a solver at points uses for ``meta`` and whether the dataset stores frames
+    as channels (then the equation's space-time form), or ``(None, False)``."""
+    from pdebench.metrics.physics import equation_for
+
+    eq = equation_for(meta) if meta.pde else None
+    if eq is not None and eq.space_time is not None:
+        return eq.space_time, True
+    return eq, False
+
+
+def network_fields(eq, meta: DatasetMeta, frames: bool) -> tuple[str, ...]:
+    """The fields a PINN predicts: the equation's unknowns (solved for even where the dataset
+    does not record them, e.g. pressure), then any other output field of the dataset."""
+    if frames:
+        return tuple(eq.unknowns)
+    own = tuple(u for u in eq.unknowns if not u.endswith("*"))
+    return own + tuple(f for f in meta.output_fields if f not in own)
+
+
 def datasets_with_equations() -> list[str]:
     """Registered datasets whose built-in config gives a ``DatasetMeta.pde`` with a registered
     equation (for the message refusing a dataset without one)."""
@@ -78,6 +98,12 @@ def datasets_with_equations() -> list[str]:
     return out
 
 
+def _grid_equation(meta: DatasetMeta):
+    from pdebench.metrics.physics import equation_for
+
+    return equation_for(meta)
+
+
 class _Steps(torch.utils.data.Dataset):
     def __init__(self, n: int) -> None:
         self.n = n
@@ -97,12 +123,12 @@ class InstanceDataModule(L.LightningDataModule):
     """
 
     def __init__(self, datamodule, steps_per_epoch: int, interpolation: str,
-                 fields: tuple[str, ...]) -> None:
+                 frames: tuple[str, str, float, str] | None = None) -> None:
         super().__init__()
         self.inner = datamodule
         self.steps_per_epoch = steps_per_epoch
         self.interpolation = interpolation
-        self.fields = fields
+        self.frames = frames
         self.instance: ProblemInstance | None = None
 
     def __getattr__(self, name: str) -> Any:  # stats, indices, dataset, meta of the dataset
@@ -117,7 +143,8 @@ class InstanceDataModule(L.LightningDataModule):
         self.inner.setup(stage)
         if self.instance is None:
             self.instance = ProblemInstance.from_datamodule(
-                self.inner, getattr(self.inner, "instance", 0), self.fields, self.interpolation)
+                self.inner, getattr(self.inner, "instance", 0), None, self.interpolation,
+                self.frames)
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(_Steps(self.steps_per_epoch), batch_size=1)
@@ -195,13 +222,15 @@ class PINNSystem(System):
                  standardize: bool = False, n_data: int = 0, interpolation: str = "linear",
                  grad_clip: float | None = None) -> None:
         super().__init__()
-        from pdebench.metrics.physics import equation_for
         from pdebench.registry import METRICS
 
         self.automatic_optimization = False
         (self.dataset_name, meta), = metas.items()
         self.meta = meta
-        self.equation = equation_for(meta)
+        self.equation, self.frames = point_equation(meta)
+        if self.equation is None:
+            raise ValueError(f"system=pinn: dataset {meta.name!r} has no registered equation")
+        self.net_fields = network_fields(self.equation, meta, self.frames)
         for key, value, least in (("steps", steps, 0), ("lbfgs_steps", lbfgs_steps, 0),
                                   ("eval_every", eval_every, 1), ("n_data", n_data, 0),
                                   ("resample_every", resample_every, 0),
@@ -258,7 +287,7 @@ class PINNSystem(System):
         self.n_data = int(n_data)
         self.interpolation = interpolation
         self.grad_clip = None if grad_clip is None else _check_weight("grad_clip", grad_clip)
-        c = meta.out_channels
+        c = len(self.net_fields)
         self.register_buffer("out_mean", torch.zeros(c))
         self.register_buffer("out_std", torch.ones(c))
         self.register_buffer("lam", torch.ones(0))  # grad_norm weights, set in setup
@@ -280,21 +309,20 @@ class PINNSystem(System):
     @classmethod
     def model_meta(cls, metas: Mapping[str, DatasetMeta]) -> DatasetMeta:
         """The point model's shapes: coordinates in, the equation's unknowns out."""
-        from pdebench.metrics.physics import equation_for
         from pdebench.run import ConfigError
 
         (name, meta), = metas.items()
-        eq = equation_for(meta) if meta.pde else None
+        eq, frames = point_equation(meta)
         if eq is None:
             have = datasets_with_equations()
             raise ConfigError(
                 f"system=pinn needs the dataset's equation, but data={meta.name} has "
                 f"{'no registered equation' if not meta.pde else f'equation {meta.pde!r}'}; "
                 f"datasets with one: {', '.join(have)}")
-        coords = ("x", "y", "z")[: meta.spatial_dims] + (("t",) if meta.time else ())
+        coords = ("x", "y", "z")[: meta.spatial_dims] + (("t",) if meta.time or frames else ())
         return DatasetMeta(name=meta.name, spatial_dims=meta.spatial_dims,
                            resolution=meta.resolution, extent=meta.extent,
-                           input_fields=coords, output_fields=meta.output_fields,
+                           input_fields=coords, output_fields=network_fields(eq, meta, frames),
                            pde=meta.pde, grid="points", pde_params=meta.pde_params)
 
     @classmethod
@@ -309,7 +337,13 @@ class PINNSystem(System):
                    ) -> L.LightningDataModule:
         (dm,) = datamodules.values()
         per_epoch = min(self.eval_every, self.steps + self.lbfgs_steps)
-        return InstanceDataModule(dm, per_epoch, self.interpolation, self.meta.output_fields)
+        frames = None
+        if self.frames:
+            grid_eq = _grid_equation(self.meta)
+            pattern = next(u for u in grid_eq.unknowns if u.endswith("*"))
+            frames = (pattern, grid_eq.initial, float(self.meta.pde_params["frame_dt"]),
+                      self.equation.unknowns[0])
+        return InstanceDataModule(dm, per_epoch, self.interpolation, frames)
 
     def set_normalizers(self, stats: Stats) -> None:
         """Nothing to fit: a PINN sees no training split (output scales: ``standardize``)."""
@@ -356,8 +390,11 @@ class PINNSystem(System):
             ref = instance.reference
             per = ref.movedim(-instance.spatial_dims - 1, 0).reshape(ref.shape[
                 -instance.spatial_dims - 1], -1)
-            self.out_mean.copy_(per.mean(dim=1).float())
-            self.out_std.copy_(per.std(dim=1).clamp_min(1e-8).float())
+            for i, f in enumerate(instance.fields):
+                if f in self.net_fields:
+                    k = self.net_fields.index(f)
+                    self.out_mean[k] = per[i].mean().float()
+                    self.out_std[k] = per[i].std().clamp_min(1e-8).float()
         cfg = dict(self.collocation_cfg)
         self.colloc = Collocation(
             [instance.extent[k] for k in range(instance.spatial_dims)],
@@ -367,6 +404,11 @@ class PINNSystem(System):
             self._observe()
         if self.balance == "grad_norm" and self.lam.numel() == 0:
             self.lam = torch.ones(len(self._balanced_names()), device=self.out_mean.device)
+
+    @property
+    def _scored(self) -> list[int]:
+        """Network channels of the instance's (reference) fields, in the reference's order."""
+        return [self.net_fields.index(f) for f in self.instance.fields]
 
     @staticmethod
     def _closed_names(instance: ProblemInstance) -> tuple[str, ...]:
@@ -382,17 +424,18 @@ class PINNSystem(System):
         interior = self._keep_domain(torch.from_numpy(pts.interior))
         walls = {s: torch.from_numpy(p) for s, p in pts.walls.items()}
         refs = {}
-        ref_fields = tuple(f for f, sides in phys.boundary.items()
-                           if any(bc.value == "reference" for bc in sides.values()))
+        ref_fields = tuple(f for f, sides in phys.boundary.items() if f in inst.fields
+                           and any(bc.value == "reference" for bc in sides.values()))
         if ref_fields:
             refs = {s: inst.reference_at(p, ref_fields) for s, p in walls.items() if len(p)}
         new = {"interior": interior, "coeffs": inst.coefficients_at(interior,
                                                                     phys.coefficients),
                "walls": walls, "wall_ref": refs}
-        if pts.initial is not None:
+        known = tuple(f for f in self.equation.unknowns if f in inst.fields)
+        if pts.initial is not None and known:
             init = self._keep_domain(torch.from_numpy(pts.initial))
             new["initial"] = init
-            new["initial_ref"] = inst.reference_at(init, self.equation.unknowns)
+            new["initial_ref"] = inst.reference_at(init, known)
         if "data" in self._points:
             new["data"], new["data_ref"] = self._points["data"], self._points["data_ref"]
         self._points = new
@@ -418,10 +461,7 @@ class PINNSystem(System):
     def _observe(self) -> None:
         """``n_data`` observed points: random reference grid values (seeded)."""
         inst = self.instance
-        grid = inst.grid_points()
-        values = inst.to_grid(torch.zeros(len(grid), 1))  # shape only
-        ref = inst.eval_batch()["y"][0].reshape(len(inst.fields), -1).T.to(torch.float64)
-        assert ref.shape[0] == grid.shape[0] == values.numel()
+        grid, ref = inst.grid_points(), inst.grid_values()
         n = min(self.n_data, len(grid))
         pick = torch.from_numpy(np.random.default_rng(12345).choice(len(grid), n, replace=False))
         self._points["data"] = grid[pick]
@@ -440,7 +480,7 @@ class PINNSystem(System):
     def _net(self, pts: Tensor) -> dict[str, Tensor]:
         out = self.field_values(pts).to(pts.dtype) if pts.dtype != self.out_mean.dtype \
             else self.field_values(pts)
-        return {f: out[:, i] for i, f in enumerate(self.meta.output_fields)}
+        return {f: out[:, i] for i, f in enumerate(self.net_fields)}
 
     def _dev(self, t: Any) -> Any:
         if isinstance(t, Tensor):
@@ -460,8 +500,9 @@ class PINNSystem(System):
             terms.update(phys.initial_terms(self._net, self._dev(p["initial"]),
                                             self._dev(p["initial_ref"])))
         if "data" in p:
-            pred = self.field_values(self._dev(p["data"]))
-            z = (pred - self._dev(p["data_ref"])) / self.out_std
+            idx = self._scored
+            pred = self.field_values(self._dev(p["data"]))[:, idx]
+            z = (pred - self._dev(p["data_ref"])) / self.out_std[idx]
             terms["data"] = z.square().mean()
         return terms
 
@@ -604,7 +645,8 @@ class PINNSystem(System):
     def predict_grid(self) -> Tensor:
         """The prediction on the instance's scored grid, metrics layout, physical units."""
         pts = self.instance.grid_points()
-        out = [self.field_values(self._dev(pts[i:i + _EVAL_CHUNK])).float().cpu()
+        idx = self._scored
+        out = [self.field_values(self._dev(pts[i:i + _EVAL_CHUNK]))[:, idx].float().cpu()
                for i in range(0, len(pts), _EVAL_CHUNK)]
         return self.instance.to_grid(torch.cat(out))
 
@@ -645,6 +687,9 @@ class PINNSystem(System):
         title = (f"{record['model']} on {record['dataset']} instance {self.instance.index} "
                  f"(seed {record['seed']}): l2re "
                  f"{record['metrics'].get('pinn/l2re', float('nan')):.3g}")
-        plot_instance(batch["y"][0], self.predict_grid()[0], self.meta.output_fields,
-                      self.instance.time_dependent, run_dir / "solution.png", title)
+        ref, pred = batch["y"][0], self.predict_grid()[0]
+        if self.instance.frames_as_channels:  # (T, X) -> one space-time field (1, X, T)
+            ref, pred = ref.T.unsqueeze(0), pred.T.unsqueeze(0)
+        plot_instance(ref, pred, self.instance.fields, self.instance.time_dependent,
+                      run_dir / "solution.png", title)
 

@@ -5,19 +5,29 @@ from __future__ import annotations
 from importlib.resources import files
 
 import pytest
+from omegaconf import OmegaConf
 
 from pdebench.registry import DATASETS, MODELS, SYSTEMS
-from pdebench.testing import check_registered_model, tiny_meta
+from pdebench.testing import check_registered_model, tiny_meta, tiny_point_meta
 
-SMALL_ARCH = {"fno": {"hidden_channels": 8, "n_modes": 4, "n_layers": 2}}
+
+def _tiny_arch(name: str) -> dict:
+    """The model's own declared tiny sizes (``tiny:`` in conf/model/<name>.yaml)."""
+    path = files("pdebench.conf") / "model" / f"{name}.yaml"
+    node = OmegaConf.load(str(path)) if path.is_file() else {}
+    return dict(OmegaConf.to_container(node.get("tiny") or OmegaConf.create({})))
 
 
 @pytest.mark.parametrize("name", MODELS.names())
 @pytest.mark.parametrize("dims", [1, 2, 3])
 def test_every_model_conforms(name, dims):
+    """Grid models on 1-3D grids; point models (coordinates -> fields) on 1-3 coordinates."""
     meta = tiny_meta(spatial_dims=dims, resolution=8 if dims == 3 else 16, in_channels=2,
                      out_channels=3)
-    check_registered_model(name, meta, **SMALL_ARCH.get(name, {}))
+    supports = MODELS.get(name).extra.get("supports")
+    if supports is not None and supports(meta) is not None:
+        meta = tiny_point_meta(coords=("x", "y", "t")[:dims], out_fields=("u", "v", "p"))
+    check_registered_model(name, meta, **_tiny_arch(name))
 
 
 @pytest.mark.parametrize("group,registry", [("model", MODELS), ("data", DATASETS),
