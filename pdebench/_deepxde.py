@@ -30,7 +30,9 @@ def deepxde() -> ModuleType:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             import deepxde as dde
     finally:
-        torch.set_default_device(device)
+        # set_default_device(cpu) would leave a torch-function mode active for the whole
+        # process (every later torch call slower); None removes it
+        torch.set_default_device(None if device == torch.device("cpu") else device)
         torch.set_default_dtype(dtype)
     if dde.backend.backend_name != "pytorch":
         raise RuntimeError(f"deepxde was imported with the {dde.backend.backend_name!r} backend "

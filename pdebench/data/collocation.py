@@ -8,19 +8,23 @@ system redraws it every ``resample_every`` steps with a new seed.
 
 Samplers are DeepXDE's (``"pseudo"`` = uniform random, ``"LHS"``, ``"Halton"``,
 ``"Hammersley"``, ``"Sobol"``), plus ``"uniform"`` (DeepXDE's ``uniform_points``: a regular
-lattice). Walls are sampled as their own lower-dimensional geometry (an interval, a rectangle, or
+lattice, whose size is the nearest lattice to the requested count, so counts are approximate).
+Sampling never touches the global random generators a run's seed set. Walls are sampled as their own lower-dimensional geometry (an interval, a rectangle, or
 that times the time interval) with the same sampler, so every wall gets its configured count and
 its outward normal is known exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
+import random
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from pdebench._deepxde import deepxde
 
@@ -62,24 +66,46 @@ def _box(dde, lo: Sequence[float], hi: Sequence[float]):
 
 
 def _hole(dde, spec: Mapping[str, Any]):
+    where = "system.collocation.holes"
     if not isinstance(spec, Mapping) or len(spec) != 1:
-        raise CollocationError(f"system.collocation.holes: each hole is one of "
-                               f"{{disk: {{center, radius}}}} or {{polygon: [[x, y], ...]}}, "
-                               f"got {spec!r}")
+        raise CollocationError(f"{where}: each hole is one of {{disk: {{center, radius}}}} or "
+                               f"{{polygon: [[x, y], ...]}}, got {spec!r}")
     (kind, arg), = spec.items()
     if kind == "disk":
+        missing = [k for k in ("center", "radius") if not isinstance(arg, Mapping) or k not in arg]
+        if missing:
+            raise CollocationError(f"{where}: a disk needs {' and '.join(missing)}, got {arg!r}")
         radius = float(arg["radius"])
         if radius <= 0:
-            raise CollocationError(f"system.collocation.holes: disk radius must be > 0, got "
-                                   f"{radius}")
+            raise CollocationError(f"{where}: disk radius must be > 0, got {radius}")
         return dde.geometry.Disk(list(map(float, arg["center"])), radius)
     if kind == "polygon":
+        vertices = [list(map(float, v)) for v in arg]
+        if len(vertices) < 3 or any(len(v) != 2 for v in vertices):
+            raise CollocationError(f"{where}: a polygon needs >= 3 vertices [x, y], got {arg!r}")
+        if len(vertices) == 3:
+            return dde.geometry.Triangle(*vertices)
+        if dde.geometry.Rectangle.is_valid(np.asarray(vertices)):
+            v = np.asarray(vertices)
+            return dde.geometry.Rectangle(v.min(axis=0).tolist(), v.max(axis=0).tolist())
         try:
-            return dde.geometry.Polygon([list(map(float, v)) for v in arg])
-        except ValueError as exc:  # DeepXDE: too few vertices, or a rectangle
-            raise CollocationError(f"system.collocation.holes: polygon {arg!r}: {exc}") from None
-    raise CollocationError(f"system.collocation.holes: unknown shape {kind!r}; valid: disk, "
-                           "polygon")
+            return dde.geometry.Polygon(vertices)
+        except ValueError as exc:  # DeepXDE: not a simple polygon ...
+            raise CollocationError(f"{where}: polygon {arg!r}: {exc}") from None
+    raise CollocationError(f"{where}: unknown shape {kind!r}; valid: disk, polygon")
+
+
+@contextlib.contextmanager
+def _own_random_state():
+    """DeepXDE's samplers draw from the global Python, NumPy and torch generators (and
+    ``set_random_seed`` reseeds all three): keep a run's own random streams untouched."""
+    state = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    try:
+        yield
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+        torch.set_rng_state(state[2])
 
 
 class Collocation:
@@ -118,7 +144,7 @@ class Collocation:
             int(n_interior), int(n_boundary), int(n_initial)
         dde = deepxde()
         lo, hi = [e[0] for e in self.extent], [e[1] for e in self.extent]
-        self.space = _box(dde, lo, hi)
+        self.box = self.space = _box(dde, lo, hi)
         if holes:
             if len(self.extent) != 2:
                 raise CollocationError("system.collocation.holes are supported in 2D only")
@@ -128,8 +154,9 @@ class Collocation:
         self._check_interior()
 
     def _check_interior(self) -> None:
-        probe = self._space_points(self.space, 256, seed=0)
-        if len(probe) == 0:
+        lo, hi = (np.array([e[k] for e in self.extent]) for k in (0, 1))
+        probe = lo + (hi - lo) * np.random.default_rng(0).random((4096, len(lo)))
+        if not np.any(self.space.inside(probe)):
             raise CollocationError("the collocation geometry has no interior points (the holes "
                                    "cover the whole domain); make them smaller")
 
@@ -139,27 +166,45 @@ class Collocation:
             return np.zeros((0, geom.dim))
         if self.sampler == "uniform":
             return np.asarray(geom.uniform_points(n, boundary=False), dtype=np.float64)
-        return self._draw(geom, n, seed)
+        return self._draw(geom, n, seed, self.box if geom is self.space and self.holes else None)
 
-    def _draw(self, geom, n: int, seed: int) -> np.ndarray:
-        """``n`` points of ``geom`` from the sampler. The quasi-random sequences are
-        deterministic, so a redraw (``seed > 0``) of a box shifts them by a random offset modulo
-        the box (a Cranley-Patterson rotation: still low-discrepancy, new points)."""
-        dde = deepxde()
-        dde.config.set_random_seed(seed)
-        with warnings.catch_warnings():  # skopt: "Sobol' points require n to be a power of 2"
+    def _draw(self, geom, n: int, seed: int, box=None) -> np.ndarray:
+        """``n`` points of ``geom`` from the sampler.
+
+        The quasi-random sequences are deterministic, so a redraw (``seed > 0``) shifts them by a
+        random offset modulo the box (a Cranley-Patterson rotation: still low-discrepancy, new
+        points). A domain with holes is sampled as its box (``box``: the box geometry, times the
+        time interval) and the points inside a hole are dropped, drawing more until ``n`` remain.
+        """
+        target = geom if box is None else box
+        lo, hi = self._bounds(target)
+        want = n
+        with _own_random_state(), warnings.catch_warnings():
+            # skopt: "Sobol' points require n to be a power of 2"
             warnings.simplefilter("ignore", UserWarning)
-            pts = np.asarray(geom.random_points(n, random=self.sampler), dtype=np.float64)
-        if seed and self.sampler != "pseudo" and not self.holes and pts.size:
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
-            if hasattr(geom, "bbox"):
-                lo, hi = (np.asarray(b, dtype=np.float64) for b in geom.bbox)
-            elif hasattr(geom, "timedomain"):  # box x time
-                lo = np.append(geom.geometry.bbox[0], geom.timedomain.t0)
-                hi = np.append(geom.geometry.bbox[1], geom.timedomain.t1)
-            shift = np.random.default_rng(seed).random(pts.shape[1]) * (hi - lo)
-            pts = lo + np.mod(pts - lo + shift, hi - lo)
-        return pts
+            deepxde().config.set_random_seed(seed)
+            for _ in range(12):
+                pts = np.asarray(target.random_points(want, random=self.sampler),
+                                 dtype=np.float64)
+                if seed and self.sampler != "pseudo" and pts.size:
+                    shift = np.random.default_rng(seed).random(pts.shape[1]) * (hi - lo)
+                    pts = lo + np.mod(pts - lo + shift, hi - lo)
+                if box is None:
+                    return pts
+                kept = pts[np.asarray(self.space.inside(pts[:, : len(self.extent)]), bool)]
+                if len(kept) >= n:
+                    return kept[:n]
+                want *= 2
+        raise CollocationError(f"could not draw {n} points inside the collocation geometry "
+                               "(the holes leave too little of the domain)")
+
+    @staticmethod
+    def _bounds(geom) -> tuple[np.ndarray, np.ndarray]:
+        if hasattr(geom, "timedomain"):  # box x time
+            lo = np.append(geom.geometry.bbox[0], geom.timedomain.t0)
+            hi = np.append(geom.geometry.bbox[1], geom.timedomain.t1)
+            return lo.astype(np.float64), hi.astype(np.float64)
+        return tuple(np.asarray(b, dtype=np.float64) for b in geom.bbox)
 
     def _space_time_points(self, n: int, seed: int) -> np.ndarray:
         if self.time is None:
@@ -168,7 +213,10 @@ class Collocation:
         geom = dde.geometry.GeometryXTime(self.space, dde.geometry.TimeDomain(*self.time))
         if self.sampler == "uniform":
             return np.asarray(geom.uniform_points(n, boundary=False), dtype=np.float64)
-        return self._draw(geom, n, seed)
+        box = None
+        if self.holes:
+            box = dde.geometry.GeometryXTime(self.box, dde.geometry.TimeDomain(*self.time))
+        return self._draw(geom, n, seed, box)
 
     def _wall(self, side: str, seed: int) -> np.ndarray:
         """Points on one wall of the box (the wall's own geometry, times the time interval)."""

@@ -101,7 +101,7 @@ def interpolate(values: Tensor, axes: list[Tensor], points: Tensor,
                         for j in range(k)], dim=-1)
     if k == 1:  # as a 2D image of height 1
         vals = vals.unsqueeze(1)
-        grid = torch.cat([grid, torch.zeros_like(grid)], dim=-1)
+        grid = torch.cat([torch.zeros_like(grid), grid], dim=-1)  # (row 0, x)
         k = 2
     # grid_sample reads the last coordinate column as the first value axis
     grid = grid.flip(-1).reshape(1, *([1] * (k - 1)), -1, k)

@@ -22,13 +22,6 @@ from pdebench.testing import tiny_datamodule
 
 F64 = torch.float64
 
-# The 1D path of ``interpolate`` views the values as an image of height 1 but appends the zero
-# row coordinate after the x column, so after the flip grid_sample reads x as the row and 0 as the
-# column: every query returns the middle value. Prepending the zero column fixes it.
-BUG_1D = pytest.mark.xfail(strict=True, reason="interpolate over one axis returns the middle "
-                           "value: the zero column is appended instead of prepended")
-
-
 def _axis(n: int, lo: float, hi: float, grid: str) -> torch.Tensor:
     """Coordinates of ``n`` values on ``[lo, hi]``: cell centres or vertices."""
     k = torch.arange(n, dtype=F64)
@@ -61,10 +54,6 @@ def _inside(axes: list[torch.Tensor], n: int, seed: int) -> torch.Tensor:
     return lo + u * (hi - lo)
 
 
-def _params(cases: list[str], bug_1d: bool = True) -> list:
-    return [pytest.param(c, marks=BUG_1D) if bug_1d and c == "1d" else c for c in cases]
-
-
 # --- interpolate ------------------------------------------------------------------------------
 @pytest.mark.parametrize("grid", ["cell_centered", "vertex"])
 @pytest.mark.parametrize("case", _params(list(CASES)))
@@ -82,7 +71,7 @@ def test_linear_interpolation_is_exact_for_linear_fields(case, grid):
     torch.testing.assert_close(out[:, 1], 4.0 - exact, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", _params(["1d", "2d", "3d"]))
+@pytest.mark.parametrize("case", ["1d", "2d", "3d"])
 def test_nearest_interpolation_returns_the_value_of_the_nearest_cell(case):
     axes = [_axis(n, lo, hi, "cell_centered") for lo, hi, n in CASES[case]]
     values = torch.rand(1, *(a.numel() for a in axes), generator=torch.Generator().manual_seed(3),
@@ -93,7 +82,7 @@ def test_nearest_interpolation_returns_the_value_of_the_nearest_cell(case):
     assert torch.equal(out[:, 0], values[0][tuple(idx)])
 
 
-@pytest.mark.parametrize("case", _params(["1d", "2d"]))
+@pytest.mark.parametrize("case", ["1d", "2d"])
 def test_points_outside_the_first_and_last_value_are_clamped(case):
     axes = [_axis(n, lo, hi, "cell_centered") for lo, hi, n in CASES[case]]
     slopes = [2.0, -1.0][: len(axes)]
@@ -247,7 +236,7 @@ def test_frames_as_channels_instance_fisher_kpp():
                                atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["darcy", pytest.param("fisher_kpp", marks=BUG_1D)])
+@pytest.mark.parametrize("name", ["darcy", "fisher_kpp"])
 def test_coefficients_at_cell_centres_are_the_gridded_coefficients(name):
     inst = ProblemInstance.from_datamodule(_dm(name), 0) if name == "darcy" else _fisher(0)
     space = torch.stack([m.reshape(-1) for m in torch.meshgrid(
