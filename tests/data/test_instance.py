@@ -56,7 +56,7 @@ def _inside(axes: list[torch.Tensor], n: int, seed: int) -> torch.Tensor:
 
 # --- interpolate ------------------------------------------------------------------------------
 @pytest.mark.parametrize("grid", ["cell_centered", "vertex"])
-@pytest.mark.parametrize("case", _params(list(CASES)))
+@pytest.mark.parametrize("case", list(CASES))
 def test_linear_interpolation_is_exact_for_linear_fields(case, grid):
     axes = [_axis(n, lo, hi, grid) for lo, hi, n in CASES[case]]
     slopes = [1.5, -2.0, 0.75][: len(axes)]
