@@ -219,7 +219,7 @@ class PINNSystem(System):
                  collocation: Mapping[str, Any] | None = None, resample_every: int = 0,
                  rar: Mapping[str, Any] | None = None, weights: Mapping[str, Any] | None = None,
                  balance: str = "fixed", balance_every: int = 100, balance_alpha: float = 0.9,
-                 standardize: bool = False, n_data: int = 0, interpolation: str = "linear",
+                 standardize: bool = True, n_data: int = 0, interpolation: str = "linear",
                  grad_clip: float | None = None) -> None:
         super().__init__()
         from pdebench.registry import METRICS
