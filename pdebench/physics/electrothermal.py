@@ -384,6 +384,7 @@ ELECTROTHERMAL_GAUGE = dataclasses.replace(
     description="five-field electrothermal transport, regime 2: p and phi fixed by the gauge "
                 "mean(p) = mean(phi) = 0 instead of Dirichlet data",
     boundary={f: {"all": dirichlet("reference")} for f in ("u", "v", "T")},
+    gauges=("p", "phi"),
 )
 
 EQUATIONS = (ELECTROTHERMAL, ELECTROTHERMAL_GAUGE)

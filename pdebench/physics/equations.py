@@ -206,6 +206,9 @@ class Equation:
         ``margin`` of its edge, are not scored.
     grids : tuple of str
         ``DatasetMeta.grid`` values the grid evaluation is valid for.
+    gauges : tuple of str
+        Unknowns fixed only up to a constant by the equations and pinned instead by a zero mean
+        over the domain (a pressure or potential gauge); solvers at points add ``mean(f)^2``.
     space_time : Equation, optional
         For an equation whose dataset stores frames as channels (an unknown pattern such as
         ``u_t*``): the same system for the unknown as a function of space and time, which
@@ -231,6 +234,7 @@ class Equation:
     margin: int = 1
     domain: str | Callable[[Fields, Params], Tensor] | None = None
     grids: tuple[str, ...] = ("cell_centered", "vertex")
+    gauges: tuple[str, ...] = ()
     space_time: Equation | None = None
     initial: str | None = None
 
@@ -248,7 +252,8 @@ class Equation:
             if unknown:
                 raise ValueError(f"{where}: {label} needs {unknown}, which are neither unknowns, "
                                  "coefficients, coordinates nor time derivatives of unknowns")
-        for f in (*self.time_derivatives, *self.velocity, *self.coupled, *self.boundary):
+        for f in (*self.time_derivatives, *self.velocity, *self.coupled, *self.boundary,
+                  *self.gauges):
             if f.endswith("*") and f in self.boundary:
                 raise ValueError(f"{where}: boundary conditions of a field pattern ({f!r}) "
                                  "are not supported")

@@ -17,7 +17,10 @@ points, and its boundary conditions on the walls of the box, as mean-square term
     for each periodic direction, ``u`` and ``du/dx_k`` at a point of the low wall minus the same
     at the matching point of the high wall, squared;
 ``ic/<field>``
-    mean squared difference to the reference at the initial time (space-time problems).
+    mean squared difference to the reference at the initial time (space-time problems);
+``gauge/<field>``
+    the square of the field's mean over the interior points, for fields the equation fixes only
+    up to a constant (``Equation.gauges``: pressure and potential of the electrothermal regime 2).
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ class PointPhysics:
         names += [f"periodic/{f}" for f in self.equation.unknowns] if self.periodic else []
         if has_initial and self.time_dependent:
             names += [f"ic/{f}" for f in self.equation.unknowns]
-        return names
+        return names + [f"gauge/{f}" for f in self.equation.gauges]
 
     def walls(self) -> list[str]:
         """The walls whose points the boundary and periodic terms use."""
@@ -137,7 +140,12 @@ class PointPhysics:
 
     def interior_terms(self, net: FieldFn, pts: Tensor, coeffs: Mapping[str, Tensor]
                        ) -> dict[str, Tensor]:
-        return {f"pde/{k}": _mean_square(r) for k, r in self.residuals(net, pts, coeffs).items()}
+        fields, d = self._fields(net, pts, coeffs)
+        out = {f"pde/{k}": _mean_square(c.residual(fields, self.params, d))
+               for k, c in self.components.items()}
+        for f in self.equation.gauges:
+            out[f"gauge/{f}"] = fields[f].mean().square()
+        return out
 
     def _value(self, spec: Any, f: str, pts: Tensor, normal: tuple[float, ...],
                reference: Mapping[str, Tensor] | None) -> Tensor | float | complex:

@@ -509,7 +509,7 @@ class PINNSystem(System):
         kind, _, what = name.partition("/")
         if kind == "pde":
             return self.eq_weights.get(what, 1.0)
-        if kind in ("bc", "periodic"):
+        if kind in ("bc", "periodic", "gauge"):
             return (self.bc_weights.get(what, 1.0) if isinstance(self.bc_weights, dict)
                     else self.bc_weights)
         if kind == "ic":

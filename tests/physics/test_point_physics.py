@@ -194,7 +194,25 @@ def test_electrothermal_closed_form_is_an_exact_solution_at_points():
 def test_electrothermal_gauge_has_no_wall_data_for_p_and_phi():
     params = {**ElectrothermalParams(regime=2).to_dict(), "regime": 2.0}
     phys = PointPhysics(ELECTROTHERMAL_GAUGE, params, 2, False, SOURCES)
-    assert phys.term_names() == [*(f"pde/{c}" for c in COMPONENTS), "bc/u", "bc/v", "bc/T"]
+    assert phys.term_names() == [*(f"pde/{c}" for c in COMPONENTS), "bc/u", "bc/v", "bc/T",
+                                 "gauge/p", "gauge/phi"]
+
+
+def test_gauge_terms_are_the_squared_means():
+    """p = x + 0.25 and phi = y - 0.5 on the unit square: gauge terms mean(p)^2, mean(phi)^2."""
+    params = {**ElectrothermalParams(regime=2).to_dict(), "regime": 2.0}
+    phys = PointPhysics(ELECTROTHERMAL_GAUGE, params, 2, False, SOURCES)
+    pts = torch.rand(4000, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def net(x):
+        zero = 0.0 * x[:, 0]
+        return {"u": zero, "v": zero, "T": zero, "p": x[:, 0] + 0.25, "phi": x[:, 1] - 0.5}
+
+    coeffs = {s: torch.zeros(len(pts), dtype=torch.float64) for s in SOURCES}
+    terms = phys.interior_terms(net, pts, coeffs)
+    assert torch.isclose(terms["gauge/p"], (pts[:, 0] + 0.25).mean() ** 2)
+    assert torch.isclose(terms["gauge/phi"], (pts[:, 1] - 0.5).mean() ** 2)
+    assert 0.5 < float(terms["gauge/p"]) < 0.7 and float(terms["gauge/phi"]) < 1e-3
 
 
 # --- wall conditions ---------------------------------------------------------------------------

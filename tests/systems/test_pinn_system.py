@@ -64,6 +64,7 @@ def test_regime_2_has_no_wall_data_for_p_and_phi(tmp_path):
     rec = _run(tmp_path, "electrothermal", "data.regime=2").record
     terms = set(rec["pinn"]["terms"])
     assert {"bc/u", "bc/v", "bc/T"} <= terms and not {"bc/p", "bc/phi"} & terms
+    assert {"gauge/p", "gauge/phi"} <= terms  # mean p = mean phi = 0 instead
 
 
 def test_space_time_terms_for_burgers(tmp_path):
