@@ -9,6 +9,21 @@ import torch
 from pdebench.data.meta import DatasetMeta
 
 
+def _save(fig, path: str | Path, title: str) -> Path:
+    """Title, lay out and write ``fig`` as a PNG through a temporary file (atomic)."""
+    import matplotlib.pyplot as plt
+
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
 def plot_predictions(x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, meta: DatasetMeta,
                      path: str | Path, title: str = "") -> Path | None:
     """Save a grid of panels for a few test samples: each input field, then per output field the
@@ -49,15 +64,7 @@ def plot_predictions(x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, meta:
             fig.colorbar(im, ax=axes[r, c], fraction=0.046, pad=0.04)
             if r == 0:
                 axes[r, c].set_title(label, fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return _save(fig, path, title)
 
 
 def plot_instance(reference: torch.Tensor, prediction: torch.Tensor, fields: tuple[str, ...],
@@ -69,8 +76,8 @@ def plot_instance(reference: torch.Tensor, prediction: torch.Tensor, fields: tup
     ----------
     reference, prediction : (C, *spatial) or (C, *spatial, T)
         Physical units. 2D fields are drawn as images (x across, y up); 1D fields in time as
-        space-time images (x across, t up); 3D fields by their middle slice along the last axis
-        (the last frame for 3D in time is not drawn: nothing is written).
+        space-time images (x across, t up); 2D and 3D fields in time by their last frame; 3D
+        fields by their middle slice along the last axis.
     """
     import matplotlib
 
@@ -78,9 +85,7 @@ def plot_instance(reference: torch.Tensor, prediction: torch.Tensor, fields: tup
     import matplotlib.pyplot as plt
 
     ref, pred = (t.detach().float().cpu() for t in (reference, prediction))
-    if time_dependent and ref.ndim == 3:  # (C, X, T): space-time image
-        ref, pred = ref, pred
-    elif time_dependent:  # 2D in time: the last frame
+    if time_dependent and ref.ndim > 3:  # 2D in time: the last frame ((C, X, T) stays an image)
         ref, pred = ref[..., -1], pred[..., -1]
     if ref.ndim == 4:  # 3D: middle slice
         ref, pred = ref[..., ref.shape[-1] // 2], pred[..., pred.shape[-1] // 2]
@@ -99,12 +104,4 @@ def plot_instance(reference: torch.Tensor, prediction: torch.Tensor, fields: tup
             axes[i, j].set_yticks([])
             axes[i, j].set_title(label, fontsize=9)
             fig.colorbar(im, ax=axes[i, j], fraction=0.046, pad=0.04)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return _save(fig, path, title)
