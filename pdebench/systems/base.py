@@ -13,8 +13,9 @@ What a run does with a system, in order:
 2. :meth:`System.model_meta`: the :class:`DatasetMeta` the model's shapes come from.
 3. :meth:`System.from_config`: build it from its config node, the model, the datasets' metas and
    each dataset's metric factories.
-4. :meth:`System.datamodule`: the LightningDataModule the trainer iterates (one dataset's own, or a
-   combination of several).
+4. :meth:`System.datamodule` (called on the built system): the LightningDataModule the trainer
+   iterates (one dataset's own, a combination of several, or a paradigm's own view of them: a
+   PINN's step budget and problem instance).
 5. :meth:`System.set_normalizers` with each dataset's training-split statistics (saved in the
    checkpoint as buffers).
 6. :attr:`System.identity` is set (model, datasets, system, config hash): stored in every
