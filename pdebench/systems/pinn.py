@@ -578,8 +578,10 @@ class PINNSystem(System):
             p["interior"] = torch.cat([p["interior"], cand[top]])
             p["coeffs"] = {k: torch.cat([v, coeffs[k][top]]) for k, v in p["coeffs"].items()}
 
-    def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
+    def training_step(self, batch: Tensor, batch_idx: int) -> Tensor | None:
         step = self._opt_steps
+        if step >= self.steps + self.lbfgs_steps:  # the last epoch's steps past the budget
+            return None
         self._refresh_points(step)
         opts = self.optimizers()
         adam, *rest = opts if isinstance(opts, list) else [opts]

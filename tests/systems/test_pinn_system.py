@@ -94,6 +94,10 @@ def test_training_choices_run(tmp_path):
     assert rec["status"] == "ok"
     assert rec["pinn"]["n_interior"] > 64  # refinement added points
     assert rec["pinn"]["lbfgs_steps"] == 2
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    assert int(state["step_counter"]) == 6 + 2
+    lam = state["lam"]  # grad-norm weights of the boundary terms moved away from 1
+    assert lam.numel() == 1 and float(lam[0]) != 1.0 and math.isfinite(float(lam[0]))
 
 
 def test_data_scale_balance_needs_observed_points(tmp_path):
