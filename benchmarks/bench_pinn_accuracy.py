@@ -66,8 +66,9 @@ def main() -> None:
     parser.add_argument("--problem", choices=sorted(PROBLEMS), action="append")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds per problem")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     rows = []
     for name in args.problem or list(PROBLEMS):
         with tempfile.TemporaryDirectory() as tmp:
