@@ -131,18 +131,23 @@ class PointPhysics:
                 fields[f"{f}_t"] = d.time_derivative(out[f])
         return fields, d
 
+    def _evaluate(self, net: FieldFn, pts: Tensor, coeffs: Mapping[str, Tensor]
+                  ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        fields, d = self._fields(net, pts, coeffs)
+        res = {k: c.residual(fields, self.params, d).reshape(-1)
+               for k, c in self.components.items()}
+        return res, fields
+
     def residuals(self, net: FieldFn, pts: Tensor, coeffs: Mapping[str, Tensor]
                   ) -> dict[str, Tensor]:
         """Each fed component's residual at ``pts``: ``(N,)`` per component name."""
-        fields, d = self._fields(net, pts, coeffs)
-        return {k: c.residual(fields, self.params, d).reshape(-1)
-                for k, c in self.components.items()}
+        return self._evaluate(net, pts, coeffs)[0]
 
     def interior_terms(self, net: FieldFn, pts: Tensor, coeffs: Mapping[str, Tensor]
                        ) -> dict[str, Tensor]:
-        fields, d = self._fields(net, pts, coeffs)
-        out = {f"pde/{k}": _mean_square(c.residual(fields, self.params, d))
-               for k, c in self.components.items()}
+        """``pde/<component>`` and ``gauge/<field>`` at the interior points."""
+        res, fields = self._evaluate(net, pts, coeffs)
+        out = {f"pde/{k}": _mean_square(r) for k, r in res.items()}
         for f in self.equation.gauges:
             out[f"gauge/{f}"] = fields[f].mean().square()
         return out

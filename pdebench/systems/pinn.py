@@ -79,6 +79,7 @@ def datasets_with_equations() -> list[str]:
     from omegaconf import OmegaConf
 
     from pdebench.registry import DATASETS, EQUATIONS
+    from pdebench.run import DATA_RESERVED
 
     out = []
     root = resources.files("pdebench.conf") / "data"
@@ -87,7 +88,7 @@ def datasets_with_equations() -> list[str]:
             try:
                 node = OmegaConf.load(str(root / f"{entry.name}.yaml"))
                 plain = {k: v for k, v in OmegaConf.to_container(node).items()
-                         if k not in ("name", "loader", "split", "limit", "tiny", "instance")}
+                         if k not in DATA_RESERVED}
                 if "data_dir" in plain:
                     plain["data_dir"] = tmp
                 pde = instantiate(plain).meta.pde
