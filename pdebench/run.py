@@ -230,7 +230,8 @@ def run(cfg: DictConfig) -> RunResult:
                            record["system"])
         datamodules = build_datasets(cfg)
         metas = {k: dm.meta for k, dm in datamodules.items()}
-        model = build_model(cfg, cls.model_meta(metas))
+        options = _split_node(cfg.system, "system", ("name", "tiny"))[1]
+        model = build_model(cfg, cls.model_meta(metas, node=options))
         system = build_system(cfg, cls, model, metas)
         system.identity = {"model": record["model"], "datasets": record["datasets"],
                            "dataset": record["dataset"], "system": record["system"],

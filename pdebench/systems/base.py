@@ -97,9 +97,12 @@ class System(L.LightningModule):
                 f"several: {', '.join(several) or '(none registered)'}")
 
     @classmethod
-    def model_meta(cls, metas: Mapping[str, DatasetMeta]) -> DatasetMeta:
+    def model_meta(cls, metas: Mapping[str, DatasetMeta],
+                   node: Mapping[str, Any] | None = None) -> DatasetMeta:
         """The dataset facts the model is shaped by (default: the single dataset's, or the first
-        one's when all datasets agree on channels, dimensions and resolution)."""
+        one's when all datasets agree on channels, dimensions and resolution). ``node`` is the
+        system's config node (plain values), for paradigms whose options shape the model (the
+        rollout's frames out per step)."""
         first = next(iter(metas.values()))
         for name, meta in metas.items():
             if (meta.input_fields, meta.output_fields, meta.resolution) != (

@@ -307,7 +307,8 @@ class PINNSystem(System):
 
     # --- the contract ---------------------------------------------------------------------------
     @classmethod
-    def model_meta(cls, metas: Mapping[str, DatasetMeta]) -> DatasetMeta:
+    def model_meta(cls, metas: Mapping[str, DatasetMeta],
+                   node: Mapping[str, Any] | None = None) -> DatasetMeta:
         """The point model's shapes: coordinates in, the equation's unknowns out."""
         from pdebench.run import ConfigError
 
