@@ -7,7 +7,7 @@ from pdebench.registry import PluginAPI
 
 def register(api: PluginAPI) -> None:
     """Register the built-in models (their configs are ``conf/model/<name>.yaml``)."""
-    from pdebench.models import fno, lstm_pinn, pinn
+    from pdebench.models import deeponet, fno, lstm_pinn, mt_deeponet, pinn
 
     api.register_model("fno", fno.build_fno,
                        "Fourier Neural Operator (Li et al. 2021) from neuraloperator",
@@ -21,3 +21,11 @@ def register(api: PluginAPI) -> None:
     api.register_model("lstm_pinn", lstm_pinn.build_lstm_pinn,
                        "LSTM-PINN (variants A and B): coordinates through a stacked LSTM",
                        supports=pinn.supports)
+    api.register_model("deeponet", deeponet.build_deeponet,
+                       "DeepONet (Lu et al. 2021): branch (MLP or CNN) over the input fields, "
+                       "trunk over coordinates; queried at any points",
+                       supports=deeponet.supports)
+    api.register_model("mt_deeponet", mt_deeponet.build_mt_deeponet,
+                       "Multi-task DeepONet: task coefficients and geometry mask into the "
+                       "branch, output times the mask",
+                       supports=deeponet.supports)

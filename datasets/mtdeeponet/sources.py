@@ -100,6 +100,10 @@ class FisherKPPSource(GeneratedPairs):
             extra={"generated": True, "layout": "x: [u0, branch coefficients of u..u^4] (1D); "
                                                 "y: one channel per output frame",
                    "frame_times": self.frame_times().tolist(), "forms": forms,
+                   # the output channels are the frames of u (t as a model coordinate) and
+                   # c1..c4 hold one number per sample (the paper keeps them unnormalised)
+                   "output_frames": {"fields": ["u"], "times": self.frame_times().tolist()},
+                   "parameter_fields": ["c1", "c2", "c3", "c4"],
                    "form_counts": counts, "task_assignment": "sample i: forms[i % len(forms)]",
                    "a_values": np.linspace(*p["a_range"], p["n_a"]).tolist(),
                    "beta_values": np.linspace(*p["beta_range"], p["n_beta"]).tolist(),
@@ -239,6 +243,7 @@ class HeatedPlateSource(GeneratedPairs):
                         "volume_source": p["q"] if p["heating"] == "volume" else 0.0},
             masks=("mask",),
             extra={"generated": True, "heating": p["heating"],
+                   "parameter_fields": ["n_holes", "position"],  # one number per sample
                    "boundary": {"x": BOX_BC[0], "y": BOX_BC[1], "z": BOX_BC[2],
                                 "holes": "neumann_zero"},
                    "n_test_geometries": n_test, "n_train_geometries": n_train,
