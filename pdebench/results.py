@@ -25,8 +25,12 @@ Schema (version 1)::
                                                  # instance of the test split was solved
       "track": "physics" | "data_assisted",      # optional: pure physics, or observed interior
                                                  # points used in training
-      "n_data": int                              # optional: number of observed points (0 for
+      "n_data": int,                             # optional: number of observed points (0 for
                                                  # "physics")
+      "metrics_per_task": {task: {name: float}}, # optional (system=multitask): each task's test
+                                                 # metrics; "metrics" is then their mean over tasks
+      "metrics_per_task_field": {task: {field: {name: float}}},
+      "val_metrics_per_task": {task: {name: float}}
     }
 
 A failed run has ``status="failed"``, an ``error`` and whatever metrics it reached (usually none).
@@ -76,6 +80,9 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "instance": (int, type(None)),
     "track": (str, type(None)),
     "n_data": (int, type(None)),
+    "metrics_per_task": dict,
+    "metrics_per_task_field": dict,
+    "val_metrics_per_task": dict,
 }
 #: Values of ``track``: pure physics, or observed interior points used in training.
 TRACKS = ("physics", "data_assisted")
@@ -180,7 +187,26 @@ def validate(record: dict[str, Any], source: str | Path = "<record>") -> dict[st
             raise ResultError(f"{source}: metrics_per_field[{field!r}] must be an object "
                               f"{{metric name: number}}, got {type(values).__name__}")
         _validate_numbers(values, f"metrics_per_field[{field!r}] metric", ok, source)
+    _validate_tasks(record, ok, source)
     return record
+
+
+def _validate_tasks(record: dict[str, Any], finite: bool, source: str | Path) -> None:
+    """Check the per-task metrics of a multi-task run (``{task: {name: number}}``, and
+    ``{task: {field: {name: number}}}`` for ``metrics_per_task_field``)."""
+    for key, depth in (("metrics_per_task", 1), ("val_metrics_per_task", 1),
+                       ("metrics_per_task_field", 2)):
+        for task, values in record.get(key, {}).items():
+            where = f"{key}[{task!r}]"
+            tables = {where: values}
+            if depth == 2 and isinstance(values, dict):
+                tables = {f"{where}[{f!r}]": v for f, v in values.items()}
+            for name, table in tables.items():
+                if not isinstance(table, dict):
+                    raise ResultError(f"{source}: {name} must be an object {{metric name: "
+                                      f"number}}, got {type(table).__name__}")
+                _validate_numbers(table, f"{name} metric", finite and key != "val_metrics_per_task",
+                                  source)
 
 
 def _validate_numbers(metrics: dict[str, Any], what: str, finite: bool,

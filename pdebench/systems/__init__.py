@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 def register(api: PluginAPI) -> None:
     """Register the built-in systems (configs ``conf/system/<name>.yaml``)."""
+    from pdebench.systems.multitask import MultiTaskSystem
     from pdebench.systems.operator import OperatorSystem
     from pdebench.systems.pinn import PINNSystem
 
@@ -20,3 +21,6 @@ def register(api: PluginAPI) -> None:
     api.register_system("pinn", PINNSystem,
                         "physics-informed solve of one problem instance (data.instance) from its "
                         "registered equation")
+    api.register_system("multitask", MultiTaskSystem,
+                        "several tasks (datasets.<task>=...) training one shared model; metrics "
+                        "per task and their mean")
