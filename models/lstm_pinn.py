@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from pdebench.data.meta import DatasetMeta
-from pdebench.models.pinn import check_choice, check_int, input_features, supports
+from pdebench.models._options import check_choice, check_int
+from pdebench.models.pinn import input_features, supports
 
 __all__ = ["VARIANTS", "ExplicitLSTM", "LSTMLayer", "LSTMPinnA", "LSTMPinnB", "build_lstm_pinn"]
 

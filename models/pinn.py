@@ -1,6 +1,7 @@
 """Point models for physics-informed training: an MLP-PINN (DeepXDE's ``FNN``) and a
 residual-attention PINN, with optional random Fourier features; shared pieces of the point-model
-zoo (:func:`supports`, :class:`FourierFeatures`, the option checks).
+zoo (:func:`supports`, :class:`FourierFeatures`); the option checks are in
+:mod:`pdebench.models._options`.
 
 A point model maps coordinates to fields: ``(N, D_in) -> (N, C_out)``, ``D_in = meta.in_channels``
 (the coordinates, scaled to [-1, 1] by the system) and ``C_out = meta.out_channels`` (z-scores;
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 
 from pdebench.data.meta import DatasetMeta
+from pdebench.models._options import check_choice, check_int, check_positive
 
 __all__ = ["ACTIVATIONS", "FourierFeatures", "PointMLP", "ResidualAttentionPINN", "build_pinn",
            "build_ra_pinn", "check_choice", "check_int", "check_positive", "input_features",
@@ -36,38 +38,6 @@ def supports(meta: DatasetMeta) -> str | None:
         return None
     return ("a PINN model maps coordinates to fields; train it with system=pinn (which feeds "
             "collocation points), not on gridded fields")
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int ``>= minimum``; ValueError naming ``model.<name>`` otherwise.
-
-    Booleans and non-integral numbers are refused.
-    """
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and int(value) >= minimum
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"model.{name}={value!r} is invalid; valid: an int >= {minimum}")
-    return int(value)
-
-
-def check_positive(name: str, value: Any) -> float:
-    """``value`` as a finite float ``> 0``; ValueError naming ``model.<name>`` otherwise."""
-    try:
-        v = math.nan if isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
-        v = math.nan
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"model.{name}={value!r} is invalid; valid: a finite number > 0")
-    return v
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """``value`` if it is one of ``choices``; ValueError naming ``model.<name>`` otherwise."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"model.{name}={value!r} is unknown; valid: {', '.join(choices)}")
-    return value
 
 
 class FourierFeatures(nn.Module):

@@ -292,21 +292,21 @@ def test_lstm_second_derivative_matches_finite_difference(variant, fourier):
 def test_shared_option_errors(builder, option, value, valid):
     with pytest.raises(ValueError) as err:
         builder(tiny_point_meta(), **{option: value})
-    assert str(err.value) == f"model.{option}={value!r} is invalid; valid: {valid}"
+    assert str(err.value) == f"model.{option}={value!r}: must be {valid}"
 
 
 @pytest.mark.parametrize("builder,kwargs,message", [
-    (build_pinn, {"depth": 0}, "model.depth=0 is invalid; valid: an int >= 1"),
-    (build_ra_pinn, {"depth": 0}, "model.depth=0 is invalid; valid: an int >= 1"),
+    (build_pinn, {"depth": 0}, "model.depth=0: must be an int >= 1"),
+    (build_ra_pinn, {"depth": 0}, "model.depth=0: must be an int >= 1"),
     (build_pinn, {"activation": "relu"},
-     "model.activation='relu' is unknown; valid: gelu, silu, sin, tanh"),
-    (build_lstm_pinn, {"variant": "C"}, "model.variant='C' is unknown; valid: A, B"),
-    (build_lstm_pinn, {"variant": "b"}, "model.variant='b' is unknown; valid: A, B"),
-    (build_lstm_pinn, {"lstm_layers": 0}, "model.lstm_layers=0 is invalid; valid: an int >= 1"),
+     "model.activation='relu': must be one of gelu, silu, sin, tanh"),
+    (build_lstm_pinn, {"variant": "C"}, "model.variant='C': must be one of A, B"),
+    (build_lstm_pinn, {"variant": "b"}, "model.variant='b': must be one of A, B"),
+    (build_lstm_pinn, {"lstm_layers": 0}, "model.lstm_layers=0: must be an int >= 1"),
     (build_lstm_pinn, {"variant": "B", "embed": 0},
-     "model.embed=0 is invalid; valid: an int >= 1"),
+     "model.embed=0: must be an int >= 1"),
     (build_lstm_pinn, {"variant": "B", "head_width": 0},
-     "model.head_width=0 is invalid; valid: an int >= 1"),
+     "model.head_width=0: must be an int >= 1"),
     (build_lstm_pinn, {"variant": "A", "embed": 24},
      "model.embed=24 applies to model.variant=B only; valid for variant A: null"),
 ])

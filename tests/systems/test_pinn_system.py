@@ -157,7 +157,7 @@ def test_diverging_loss_names_the_term_and_the_step(tmp_path):
 
 
 def test_unknown_lstm_variant(tmp_path):
-    with pytest.raises(ValueError, match=r"model.variant='C' is unknown; valid: A, B"):
+    with pytest.raises(ValueError, match=r"model.variant='C': must be one of A, B"):
         _run(tmp_path, "electrothermal", "model.variant=C", model="lstm_pinn")
 
 
