@@ -7,11 +7,17 @@ from pdebench.registry import PluginAPI
 
 def register(api: PluginAPI) -> None:
     """Register the built-in models (their configs are ``conf/model/<name>.yaml``)."""
-    from pdebench.models import deeponet, fno, lstm_pinn, mt_deeponet, pinn
+    from pdebench.models import deeponet, fno, lstm_pinn, mt_deeponet, pinn, unet
 
     api.register_model("fno", fno.build_fno,
                        "Fourier Neural Operator (Li et al. 2021) from neuraloperator",
                        supports=fno.supports)
+    api.register_model("tfno", fno.build_tfno,
+                       "Tensorised FNO (Kossaifi et al. 2023): low-rank spectral weights, "
+                       "neuraloperator", supports=fno.supports)
+    api.register_model("unet", unet.build_unet,
+                       "U-Net (Ronneberger et al. 2015), the PDEBench/PDEArena 1D-3D baseline",
+                       supports=unet.supports)
     api.register_model("pinn", pinn.build_pinn,
                        "MLP-PINN: coordinates -> tanh MLP -> fields (DeepXDE's FNN)",
                        supports=pinn.supports)
