@@ -8,6 +8,7 @@ import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from pdebench.data.masks import check_masks, mask_channels
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.normalize import fit_channel_stats
 from pdebench.data.source import DataSource
@@ -16,6 +17,12 @@ from pdebench.data.splits import make_splits
 
 class PDEDataModule(L.LightningDataModule):
     """Wraps a :class:`DataSource` into train/val/test loaders.
+
+    :meth:`setup` fits :attr:`stats` (``{"x": (mean, std), "y": (mean, std)}``, training split)
+    with the geometry-mask input channels (``DatasetMeta.masks``) at mean 0 and std 1, so a
+    :class:`~pdebench.data.normalize.ChannelNormalizer` given these statistics never changes
+    them, and refuses a dataset with a sample whose mask has no active cell
+    (:func:`pdebench.data.masks.check_masks`, every split).
 
     Parameters
     ----------
@@ -82,8 +89,12 @@ class PDEDataModule(L.LightningDataModule):
             self.indices = {k: np.flatnonzero(np.isin(groups, ids[v]))
                             for k, v in by_group.items()}
         src = f"dataset {self.meta.name!r}"
+        # geometry masks: every sample of every split needs an active cell; never normalised
+        check_masks(self.dataset, np.concatenate(list(self.indices.values())), self.meta, src)
+        identity = {"x": mask_channels(self.meta), "y": ()}
         self.stats = {
-            key: fit_channel_stats(self.dataset, self.indices["train"], key, src)
+            key: fit_channel_stats(self.dataset, self.indices["train"], key, src,
+                                   identity=identity[key])
             for key in ("x", "y")
         }
 

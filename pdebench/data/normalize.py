@@ -10,9 +10,12 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 
 class ChannelNormalizer(nn.Module):
-    """``(v - mean) / std`` per channel; the statistics are buffers, so checkpoints carry them.
+    """``(v - mean) / max(std, eps)`` per channel; the statistics are buffers, so checkpoints
+    carry them.
 
-    Shapes: ``mean`` and ``std`` are ``(C,)``; inputs are ``(batch, C, *spatial)``.
+    Shapes: ``mean`` and ``std`` are ``(C,)``; inputs are ``(batch, C, *spatial)``. A channel with
+    mean 0 and std 1 passes through exactly (in any precision): that is how geometry masks stay
+    unnormalised (:func:`fit_channel_stats` with ``identity``; the data module's statistics).
     """
 
     def __init__(self, n_channels: int, eps: float = 1e-8) -> None:
@@ -26,10 +29,15 @@ class ChannelNormalizer(nn.Module):
         return t.view(1, -1, *([1] * (ndim - 2)))
 
     def encode(self, v: torch.Tensor) -> torch.Tensor:
-        return (v - self._view(self.mean, v.ndim)) / self._view(self.std + self.eps, v.ndim)
+        return (v - self._view(self.mean, v.ndim)) / self._view(self._scale, v.ndim)
 
     def decode(self, v: torch.Tensor) -> torch.Tensor:
-        return v * self._view(self.std + self.eps, v.ndim) + self._view(self.mean, v.ndim)
+        return v * self._view(self._scale, v.ndim) + self._view(self.mean, v.ndim)
+
+    @property
+    def _scale(self) -> torch.Tensor:
+        """The divisor ``max(std, eps)``: a constant channel (std 0) is divided by ``eps``."""
+        return self.std.clamp_min(self.eps)
 
     def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         self.mean.copy_(mean)
@@ -38,8 +46,13 @@ class ChannelNormalizer(nn.Module):
 
 
 def fit_channel_stats(dataset: Dataset, indices: Sequence[int], key: str, source: str = "dataset",
-                      batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+                      batch_size: int = 64, identity: Sequence[int] = ()
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
     """Streaming per-channel mean and std of ``sample[key]`` over ``indices`` (float64 sums).
+
+    Channels listed in ``identity`` (geometry masks, :func:`pdebench.data.masks.mask_channels`)
+    get mean 0 and std 1: a :class:`ChannelNormalizer` with these statistics leaves them exactly
+    as they are.
 
     Raises
     ------
@@ -62,4 +75,11 @@ def fit_channel_stats(dataset: Dataset, indices: Sequence[int], key: str, source
         raise ValueError(f"{source}: cannot fit a normaliser on an empty training split")
     mean = s1 / count
     var = (s2 / count - mean * mean).clamp_min(0.0)
-    return mean.float(), var.sqrt().float()
+    mean, std = mean.float(), var.sqrt().float()
+    bad = [c for c in identity if not 0 <= c < len(mean)]
+    if bad:
+        raise ValueError(f"{source}: identity channels {bad} of field {key!r} do not exist "
+                         f"(it has {len(mean)} channels)")
+    for c in identity:
+        mean[c], std[c] = 0.0, 1.0
+    return mean, std

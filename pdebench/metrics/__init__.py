@@ -1,8 +1,15 @@
 """Data-oriented and physics-oriented metrics (torchmetrics, DDP-safe).
 
 Contract of every metric: built as ``factory(meta: DatasetMeta)``; ``update(pred, target,
-inputs=None)`` with pred/target in physical units, layout ``(batch, C, *spatial, T)``;
-``compute()`` returns a ``(C, T)`` tensor (or, for a metric reporting several names, a mapping
+inputs=None, mask=None)`` with pred/target in physical units, layout ``(batch, C, *spatial, T)``,
+``inputs`` the model inputs ``(batch, C_in, *spatial)`` and ``mask`` ``None`` or a bool tensor
+broadcastable to pred's layout (typically ``(batch, 1, *spatial, 1)``), True where a cell is
+scored: on a dataset with geometry masks (``DatasetMeta.masks``) spatial means become means over
+the masked-in cells, maxima maxima over them, spectra those of the error zeroed outside, and a
+sample with no active cell raises ``ValueError``
+(:class:`~pdebench.metrics.collection.FieldMetrics` derives the mask from ``inputs`` and refuses
+a metric whose ``update`` takes no ``mask`` on such a dataset); ``compute()`` returns a
+``(C, T)`` tensor (or, for a metric reporting several names, a mapping
 name -> ``(C, T)`` tensor and a ``names`` attribute listing them). The overall (headline) value
 is the mean of that array; a metric defined jointly over all fields (a ratio of sums, a maximum:
 family ``pinn``) also defines ``compute_overall()`` returning that value (a 0-d tensor, or a

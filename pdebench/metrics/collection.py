@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
+from pdebench.data.masks import input_mask, mask_channels
 from pdebench.data.meta import DatasetMeta
 
 
 def _key(name: str) -> str:
     return name.replace("/", "__").replace(".", "_")
+
+
+def _takes_mask(metric: Any) -> bool:
+    """Whether ``metric.update`` accepts a ``mask`` keyword (the metric contract)."""
+    try:
+        params = inspect.signature(metric.update).parameters
+    except (TypeError, ValueError):
+        return False
+    return "mask" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _scalar(name: str, value: Any) -> float:
@@ -28,9 +39,13 @@ def _scalar(name: str, value: Any) -> float:
 class FieldMetrics(nn.Module):
     """Holds one metric instance per name (torchmetrics; DDP reduction is theirs).
 
-    ``update(pred, target, inputs)`` takes fields ``(batch, C, *spatial)`` (a time axis of length 1
-    is appended, the metric contract being ``(batch, C, *spatial, T)``) or ``(batch, C, *spatial,
-    T)`` for several predicted frames.
+    ``update(pred, target, inputs=None, mask=None)`` takes fields ``(batch, C, *spatial)`` (a time
+    axis of length 1 is appended, the metric contract being ``(batch, C, *spatial, T)``) or
+    ``(batch, C, *spatial, T)`` for several predicted frames. On a dataset with geometry masks
+    (``DatasetMeta.masks``) the mask is taken from ``inputs`` (the mask channels > 0.5, combined
+    by AND; :func:`pdebench.data.masks.input_mask`) unless ``mask`` is given (bool, broadcastable
+    to the prediction, True = scored), and passed to every metric's ``update(..., mask=...)``:
+    cells outside the geometry are not scored. Without masks, metrics are called without it.
     ``compute_and_reset()`` returns ``(overall, per_field)``: the mean of each metric's ``(C, T)``
     array over channels and time, and per output field the mean over time. A metric whose
     headline is not that mean (a ratio or a maximum taken over all fields jointly, family
@@ -52,6 +67,15 @@ class FieldMetrics(nn.Module):
         self.names: list[str] = []
         for n in self._factory_names:
             self.names += list(getattr(self.metrics[_key(n)], "names", None) or [n])
+        self.masked = bool(mask_channels(meta))
+        if self.masked:
+            refuse = [n for n in self._factory_names if not _takes_mask(self.metrics[_key(n)])]
+            if refuse:
+                raise ValueError(
+                    f"metrics {refuse} cannot score dataset {meta.name!r}: it has geometry "
+                    f"masks {list(meta.masks)} and these metrics' update() takes no 'mask' "
+                    "argument (the contract: update(pred, target, inputs=None, mask=None)); "
+                    "leave them out of metrics.names")
 
     def info(self) -> dict[str, dict[str, bool]]:
         """``{name: {"higher_is_better": bool}}`` for every reported name."""
@@ -64,12 +88,15 @@ class FieldMetrics(nn.Module):
         return out
 
     def update(self, pred: torch.Tensor, target: torch.Tensor,
-               inputs: torch.Tensor | None = None) -> None:
+               inputs: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> None:
         if pred.ndim == self.meta.spatial_dims + 2:  # no time axis: one frame
             pred, target = pred.unsqueeze(-1), target.unsqueeze(-1)
         pred, target = pred.detach(), target.detach()
+        if mask is None and self.masked:
+            mask = input_mask(self.meta, inputs).unsqueeze(-1)  # (batch, 1, *spatial, 1)
+        extra = {} if mask is None else {"mask": mask.detach()}
         for name in self._factory_names:
-            self.metrics[_key(name)].update(pred, target, inputs)
+            self.metrics[_key(name)].update(pred, target, inputs, **extra)
 
     def compute_and_reset(self) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
         overall: dict[str, float] = {}

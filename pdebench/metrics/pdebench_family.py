@@ -4,10 +4,13 @@ Every metric here follows one contract:
 
 - constructed as ``Cls(meta)`` with a :class:`~pdebench.data.meta.DatasetMeta` (or, without
   metadata, ``Cls(spatial_dims=d, field_names=...)``);
-- ``update(pred, target, inputs=None)`` takes the prediction and the target in **physical units**
-  (after de-normalisation), layout ``(batch, channels, *spatial, time)`` -- PDEBench's
-  ``[b, c, x..., t]`` with ``time >= 1`` (steady data has ``time == 1``). Only predicted frames
-  may be passed: context (input) frames are never scored. ``inputs`` is ignored;
+- ``update(pred, target, inputs=None, mask=None)`` takes the prediction and the target in
+  **physical units** (after de-normalisation), layout ``(batch, channels, *spatial, time)`` --
+  PDEBench's ``[b, c, x..., t]`` with ``time >= 1`` (steady data has ``time == 1``). Only
+  predicted frames may be passed: context (input) frames are never scored. ``inputs`` is
+  ignored. ``mask`` (a bool tensor broadcastable to ``pred``, typically ``(batch, 1, *spatial,
+  1)``; True = scored) restricts every spatial reduction to the cells inside a geometry (see
+  "Masked domains" below);
 - ``compute()`` returns a float64 tensor of shape ``(channels, time)``. The harness reports the
   mean over ``(channels, time)`` as the headline number and the mean over ``time`` per channel.
 
@@ -29,6 +32,16 @@ context frames scored as predictions (the Darcy coefficient stacked as a perfect
 first frame halved the printed nRMSE); the 3D bRMSE summed over channels (here: per channel, like
 1D and 2D). A target that is identically zero over space makes ``nrmse`` and ``rel_l2`` raise
 ``ValueError`` instead of returning inf/NaN.
+
+Masked domains (``DatasetMeta.masks``): with a ``mask`` M, spatial means are means over the
+cells with M = 1 (``sum_x M v / sum_x M``), norms and maxima run over those cells only, the
+spectra of the fRMSE are those of D zeroed outside (``D M``; N stays the number of grid points,
+as the transform's normalisation), and the bRMSE scores the boundary of the masked domain (see
+:class:`PDEBenchBRMSE`). Hence a masked metric equals the unmasked one evaluated on the active
+cells alone wherever that is defined (every metric but the fRMSE and bRMSE, whose definitions need
+a grid). A sample whose mask has no active cell in some (channel, frame) raises ``ValueError``
+naming the dataset and the sample. ``mask=None`` (or a mask that is True everywhere) gives the
+unmasked value.
 
 State shapes depend on ``(channels, time)`` (and on the grid for the fRMSE) and are fixed by the
 first ``update``; in DDP every rank must see at least one batch before ``compute`` (Lightning's
@@ -67,6 +80,11 @@ _F64 = torch.float64
 
 #: Radial shell bands of the fRMSE: ``name -> (first shell, end shell or None for r_max + 1)``.
 FRMSE_BANDS: dict[str, tuple[int, int | None]] = {"low": (0, 4), "mid": (4, 12), "high": (12, None)}
+
+
+def _inside(v: Tensor, mask: Tensor) -> Tensor:
+    """``v`` where ``mask`` is 1, exactly 0 elsewhere (also where ``v`` is not finite)."""
+    return torch.where(mask > 0, v, torch.zeros((), dtype=v.dtype, device=v.device))
 
 
 class _FrameMetric(Metric):
@@ -113,6 +131,7 @@ class _FrameMetric(Metric):
                 f"{self.name}: give a DatasetMeta or spatial_dims >= 1 (got {spatial_dims!r})"
             )
         self.spatial_dims = int(spatial_dims)
+        self.dataset_name: str | None = meta.name if meta is not None else None
         self.field_names: tuple[str, ...] | None = tuple(field_names) if field_names else None
         self.add_state("count", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
         self._add_states()
@@ -182,7 +201,32 @@ class _FrameMetric(Metric):
         if int(self.count) == 0:
             raise ValueError(f"{self.name}: compute() called before any sample was seen")
 
-    def update(self, pred: Tensor, target: Tensor, inputs: Any = None) -> None:
+    def _check_mask(self, mask: Any, shape: torch.Size) -> Tensor | None:
+        """``mask`` broadcast to ``shape`` as float64 0/1, or ``None``; refuse a sample with no
+        active cell in some (channel, frame)."""
+        if mask is None:
+            return None
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+            raise TypeError(f"{self.name}: mask must be a bool tensor (True = scored), got "
+                            f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
+        try:
+            m = torch.broadcast_to(mask, shape)
+        except RuntimeError:
+            raise ValueError(
+                f"{self.name}: mask shape {tuple(mask.shape)} does not broadcast to the "
+                f"prediction's {tuple(shape)}; pass (batch, 1, *spatial, 1)") from None
+        empty = ~m.flatten(2, 1 + self.spatial_dims).any(2)  # (B, C, T)
+        if bool(empty.any()):
+            b, c, t = (int(i) for i in empty.nonzero()[0])
+            where = f"dataset {self.dataset_name!r}" if self.dataset_name else "the data"
+            raise ValueError(
+                f"{self.name}: sample {b} of this batch of {where} has no active cell in its "
+                f"geometry mask ({self._channel(c)}, frame {t}): nothing to score; remove "
+                "samples whose mask is empty")
+        return m.to(_F64)
+
+    def update(self, pred: Tensor, target: Tensor, inputs: Any = None,
+               mask: Tensor | None = None) -> None:
         """Accumulate a batch.
 
         Parameters
@@ -191,13 +235,32 @@ class _FrameMetric(Metric):
             Shape ``(batch, channels, *spatial, time)``, physical units.
         inputs : Any, optional
             Ignored (the signature is shared with the physics metrics).
+        mask : Tensor, optional
+            Bool, broadcastable to ``pred`` (typically ``(batch, 1, *spatial, 1)``): the cells
+            scored (True). ``None`` scores every cell.
         """
         p, y = self._check(pred, target)
-        self._update(p, y)
+        m = self._check_mask(mask, p.shape)
+        if m is None:
+            self._update(p, y)
+        else:
+            self._update(p, y, m.to(p.device))
         self.count = self.count + p.shape[0]
 
-    def _update(self, pred: Tensor, target: Tensor) -> None:
+    def _update(self, pred: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
+        """Accumulate float64 ``pred``, ``target`` and the 0/1 ``mask`` of their shape (or
+        ``None``: every cell)."""
         raise NotImplementedError
+
+    def _mean_space(self, v: Tensor, mask: Tensor | None) -> Tensor:
+        """Mean over space (over the masked-in cells): ``(B, C, *S, T) -> (B, C, T)``."""
+        if mask is None:
+            return v.mean(self._space)
+        return _inside(v, mask).sum(self._space) / mask.sum(self._space)
+
+    def _max_space(self, v: Tensor, mask: Tensor | None) -> Tensor:
+        """Maximum over space (over the masked-in cells) of ``v >= 0``."""
+        return (v if mask is None else _inside(v, mask)).amax(self._space)
 
 
 class _SampleMean(_FrameMetric):
@@ -206,12 +269,12 @@ class _SampleMean(_FrameMetric):
     def _add_states(self) -> None:
         self.add_state("total", default=torch.zeros((), dtype=_F64), dist_reduce_fx="sum")
 
-    def _per_sample(self, pred: Tensor, target: Tensor) -> Tensor:
+    def _per_sample(self, pred: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
         """Return the per-sample quantity, shape ``(batch, channels, time)``."""
         raise NotImplementedError
 
-    def _update(self, pred: Tensor, target: Tensor) -> None:
-        self._accumulate("total", self._per_sample(pred, target).sum(0))
+    def _update(self, pred: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
+        self._accumulate("total", self._per_sample(pred, target, mask).sum(0))
 
     def compute(self) -> Tensor:
         """Return the metric, shape ``(channels, time)``."""
@@ -246,8 +309,8 @@ class PDEBenchRMSE(_SampleMean):
 
     name = "pdebench/rmse"
 
-    def _per_sample(self, pred: Tensor, target: Tensor) -> Tensor:
-        return (pred - target).square().mean(self._space).sqrt()
+    def _per_sample(self, pred: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
+        return self._mean_space((pred - target).square(), mask).sqrt()
 
 
 class PDEBenchNRMSE(_SampleMean):
@@ -266,9 +329,9 @@ class PDEBenchNRMSE(_SampleMean):
 
     name = "pdebench/nrmse"
 
-    def _per_sample(self, pred: Tensor, target: Tensor) -> Tensor:
-        num = (pred - target).square().mean(self._space).sqrt()
-        return self._ratio(num, target.square().mean(self._space).sqrt())
+    def _per_sample(self, pred: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
+        num = self._mean_space((pred - target).square(), mask).sqrt()
+        return self._ratio(num, self._mean_space(target.square(), mask).sqrt())
 
 
 class PDEBenchCRMSE(_FrameMetric):
@@ -288,8 +351,8 @@ class PDEBenchCRMSE(_FrameMetric):
     def _add_states(self) -> None:
         self.add_state("total", default=torch.zeros((), dtype=_F64), dist_reduce_fx="sum")
 
-    def _update(self, pred: Tensor, target: Tensor) -> None:
-        diff = pred.mean(self._space) - target.mean(self._space)
+    def _update(self, pred: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
+        diff = self._mean_space(pred, mask) - self._mean_space(target, mask)
         self._accumulate("total", diff.square().sum(0))
 
     def compute(self) -> Tensor:
@@ -316,8 +379,8 @@ class PDEBenchMaxError(_FrameMetric):
         # |D| >= 0, so 0 is a neutral element for the max
         self.add_state("max_abs", default=torch.zeros((), dtype=_F64), dist_reduce_fx="max")
 
-    def _update(self, pred: Tensor, target: Tensor) -> None:
-        per_sample = (pred - target).abs().amax(self._space)
+    def _update(self, pred: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
+        per_sample = self._max_space((pred - target).abs(), mask)
         self._accumulate("max_abs", per_sample.amax(0), op="max")
 
     def compute(self) -> Tensor:
@@ -338,13 +401,23 @@ class PDEBenchBRMSE(_SampleMean):
     Reduction order: RMS over the boundary points per (b, c, t), then mean over samples. Per
     channel in every dimension. Units: those of the field.
 
+    Masked domains (harness reading): the boundary is that of the masked domain, taken face by
+    face in the same way: for every spatial axis and both directions along it, the masked-in
+    cells whose neighbour in that direction is outside the domain (masked out, or beyond the
+    grid), each counted once per such face. With a mask that is True everywhere these are exactly
+    the faces above (same M, corners as often), so the masked value reduces to the unmasked one;
+    a geometry inside the grid (a disc) is scored on its own rim, never on the empty grid edge.
+    Every non-empty mask has such cells, so the value is always defined.
+
     Not reproduced from the published code: the division by (batches - 1); the 3D bRMSE summed
     over channels; context frames scored.
     """
 
     name = "pdebench/brmse"
 
-    def _per_sample(self, pred: Tensor, target: Tensor) -> Tensor:
+    def _per_sample(self, pred: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
+        if mask is not None:
+            return self._masked_per_sample((pred - target).square(), mask)
         diff2 = (pred - target).square()
         shape = diff2.shape[2 : 2 + self.spatial_dims]
         total = torch.zeros(diff2.shape[:2] + diff2.shape[-1:], dtype=_F64, device=diff2.device)
@@ -357,6 +430,24 @@ class PDEBenchBRMSE(_SampleMean):
                 face = diff2.select(dim, idx)
                 total = total + (face.sum(rest) if rest else face)
             points += 2 * math.prod(n for a, n in enumerate(shape) if a != axis)
+        return (total / points).sqrt()
+
+    def _masked_per_sample(self, diff2: Tensor, mask: Tensor) -> Tensor:
+        """RMS of ``diff2`` over the faces of the masked domain, ``(B, C, T)``."""
+        total = diff2.new_zeros(diff2.shape[:2] + diff2.shape[-1:])
+        points = torch.zeros_like(total)
+        for dim in self._space:
+            n = mask.shape[dim]
+            for step in (1, -1):  # the neighbour at i + 1, then at i - 1; beyond the grid: 0
+                neighbour = torch.zeros_like(mask)
+                if n > 1:
+                    src = mask.narrow(dim, 1, n - 1) if step == 1 else mask.narrow(dim, 0, n - 1)
+                    dst = (neighbour.narrow(dim, 0, n - 1) if step == 1
+                           else neighbour.narrow(dim, 1, n - 1))
+                    dst.copy_(src)
+                face = mask * (1 - neighbour)
+                total = total + _inside(diff2, face).sum(self._space)
+                points = points + face.sum(self._space)
         return (total / points).sqrt()
 
 
@@ -435,7 +526,7 @@ class _PDEBenchFRMSE(_FrameMetric):
         # the spatial grid, identical on every rank (the max is just a consistent reduction)
         self.add_state("grid", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="max")
 
-    def _update(self, pred: Tensor, target: Tensor) -> None:
+    def _update(self, pred: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
         spatial = tuple(pred.shape[2 : 2 + self.spatial_dims])
         if self.grid.ndim != 0 and tuple(self.grid.tolist()) != spatial:
             raise ValueError(
@@ -443,7 +534,8 @@ class _PDEBenchFRMSE(_FrameMetric):
                 "of earlier batches; the shells would not match"
             )
         kept, shell, n_shells = _shells(spatial)
-        spec = torch.fft.rfftn(pred - target, dim=self._space)
+        diff = pred - target if mask is None else _inside(pred - target, mask)  # D zeroed outside
+        spec = torch.fft.rfftn(diff, dim=self._space)
         for axis, k in enumerate(kept):
             spec = spec.narrow(2 + axis, 0, k)
         power = spec.abs().square().movedim(-1, 2).flatten(3)  # (B, C, T, kept modes)
@@ -502,6 +594,9 @@ _FRMSE_DOC = """Fourier-space RMSE of the error, PDEBench ``fRMSE`` {band} band.
     (1 on the unit domain; 2 per axis on [-1, 1]); value = mean of ``E_r`` over the shells of the
     band, {range}.
 
+    Masked domains: F is the transform of D zeroed outside the mask (N remains the number of
+    grid points).
+
     Reduction order: FFT over space per (b, c, t), sum over each shell, mean over samples, square
     root, division by N, multiplication by the domain lengths, then mean over the band's shells;
     per channel and frame (PDEBench's ``if_mean=True`` number is the mean over (channels, time),
@@ -552,7 +647,9 @@ class RelL2(_SampleMean):
 
     name = "rel_l2"
 
-    def _per_sample(self, pred: Tensor, target: Tensor) -> Tensor:
+    def _per_sample(self, pred: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
+        if mask is not None:  # norms over the masked-in cells
+            pred, target = _inside(pred, mask), _inside(target, mask)
         num = torch.linalg.vector_norm(pred - target, dim=self._space)
         return self._ratio(num, torch.linalg.vector_norm(target, dim=self._space))
 

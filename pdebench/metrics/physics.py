@@ -80,9 +80,16 @@ class PhysicsMetrics(Metric):
                        dist_reduce_fx="sum")
         self.add_state("count", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
 
-    def update(self, pred: Tensor, target: Tensor, inputs: Tensor | None = None) -> None:
+    def update(self, pred: Tensor, target: Tensor, inputs: Tensor | None = None,
+               mask: Tensor | None = None) -> None:
         """Accumulate a batch: ``pred``, ``target`` ``(batch, C, *spatial, T)``; ``inputs``
-        ``(batch, C_in, *spatial)``, all in physical units."""
+        ``(batch, C_in, *spatial)``, all in physical units.
+
+        ``mask`` (the metric contract's geometry mask) is accepted and not used: the scored
+        cells are the equation's own domain (:class:`~pdebench.physics.grid.GridPhysics`: an
+        equation on a masked geometry names its mask input, ``Equation.domain``, and is
+        evaluated inside it, away from its edge by the stencil margin), which the inputs carry.
+        """
         values = self.physics.evaluate(pred, target, inputs)
         sums = torch.stack([values[n].sum() for n in self._sums]) if self._sums else \
             torch.zeros(0, dtype=torch.float64)

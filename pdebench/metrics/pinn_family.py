@@ -35,6 +35,12 @@ evaluation point has no relative error, and ``pinn/l2re`` / ``pinn/l1re`` raise 
 at ``compute()`` naming the field (use ``pinn/mse`` or ``pinn/mae`` for such a dataset); the
 values are never inf or NaN. The absolute metrics are defined for any target.
 
+Masked domains (``update(..., mask=M)``, M bool broadcastable to the prediction, True = scored):
+the evaluation points are the cells with M = 1; every sum, count and maximum runs over them only,
+so a masked metric equals the unmasked one on the active cells alone. The number of points per
+field is then counted per field (a mask may differ between fields). A sample whose mask has no
+active cell raises ``ValueError`` (see :mod:`pdebench.metrics.pdebench_family`).
+
 Not implemented here: PINNacle's fRMSE bands (cut-offs 5 and 13, unlike PDEBench's 4 and 12),
 which would be separate names.
 """
@@ -45,7 +51,7 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-from pdebench.metrics.pdebench_family import _FrameMetric
+from pdebench.metrics.pdebench_family import _FrameMetric, _inside
 
 __all__ = ["FACTORIES", "PinnL1RE", "PinnL2RE", "PinnMAE", "PinnMSE", "PinnMaxError"]
 
@@ -67,7 +73,8 @@ class _JointMetric(_FrameMetric):
     maxima: tuple[str, ...] = ()
 
     def _add_states(self) -> None:
-        # evaluation points per field (samples x spatial points x frames), over every batch
+        # evaluation points per field (samples x spatial points x frames, masked-in ones only),
+        # over every batch: shape (C,)
         self.add_state("points", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
         for attr in self.sums:
             self.add_state(attr, default=torch.zeros((), dtype=_F64), dist_reduce_fx="sum")
@@ -79,17 +86,26 @@ class _JointMetric(_FrameMetric):
         """Every axis of ``(batch, C, *spatial, T)`` except the channel axis."""
         return (0, *range(2, x.ndim))
 
-    def _update(self, pred: Tensor, target: Tensor) -> None:
-        self.points = self.points + pred.numel() // pred.shape[1]
+    def _update(self, pred: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
+        if mask is None:
+            per_field = torch.full(pred.shape[1:2], pred.numel() // pred.shape[1],
+                                   dtype=torch.long, device=pred.device)
+        else:
+            per_field = mask.sum(self._points_axes(mask)).round().long()
+            pred, target = _inside(pred, mask), _inside(target, mask)  # D = Y = 0 outside
+        self._accumulate("points", per_field)
         self._accumulate_points(pred, target)
 
     def _accumulate_points(self, pred: Tensor, target: Tensor) -> None:
+        """Add the sums (maxima) over the points of ``pred`` and ``target``, zero outside the
+        mask (a zero contributes nothing to a sum, nor to a maximum of ``|D| >= 0``)."""
         raise NotImplementedError
 
     def _value(self, state: dict[str, Tensor], points: Tensor) -> Tensor:
         """The metric from states of one field (``(C,)``) or of all fields (summed, ``()``).
 
-        ``points`` is the number of points the states cover (per field, or times C jointly).
+        ``points`` is the number of points the states cover (per field ``(C,)``, or their sum
+        jointly).
         """
         raise NotImplementedError
 
@@ -99,9 +115,8 @@ class _JointMetric(_FrameMetric):
         state = {a: getattr(self, a) for a in (*self.sums, *self.maxima)}
         points = self.points.to(_F64)
         if joint:
-            n_fields = next(iter(state.values())).numel()
             state = {a: v.sum() if a in self.sums else v.amax() for a, v in state.items()}
-            points = points * n_fields
+            points = points.sum()
         return state, points
 
     def compute(self) -> Tensor:

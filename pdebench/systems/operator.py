@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from pdebench.data.masks import input_mask, mask_channels
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.normalize import ChannelNormalizer
 from pdebench.metrics.collection import FieldMetrics
@@ -25,7 +26,7 @@ from pdebench.systems.base import (
 )
 
 __all__ = ["LOSSES", "NonFiniteLossError", "OperatorSystem", "RESCALE_EPS", "cosine_schedule",
-           "relative_l2_loss"]
+           "masked_mse_loss", "relative_l2_loss"]
 
 LOSSES = ("mse", "rel_l2")
 #: Floor of a residual's detached value in the rescaling ``data / R_c`` (a residual at exactly
@@ -33,14 +34,34 @@ LOSSES = ("mse", "rel_l2")
 RESCALE_EPS = 1e-30
 
 
-def relative_l2_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def relative_l2_loss(pred: torch.Tensor, target: torch.Tensor,
+                     mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean over samples of ||pred − target||₂ / ||target||₂ (norms over channels and space).
 
-    Shapes: (batch, C, *spatial) -> scalar. Reduction: per-sample ratio, then mean over batch.
+    Shapes: (batch, C, *spatial) -> scalar; ``mask`` (batch, 1, *spatial) bool (or broadcastable
+    to pred): the norms run over the cells where it is True only. Reduction: per-sample ratio,
+    then mean over batch.
     """
+    if mask is not None:
+        zero = torch.zeros((), dtype=pred.dtype, device=pred.device)
+        pred, target = torch.where(mask, pred, zero), torch.where(mask, target, zero)
     diff = (pred - target).flatten(1).norm(dim=1)
     ref = target.flatten(1).norm(dim=1).clamp_min(1e-12)
     return (diff / ref).mean()
+
+
+def masked_mse_loss(pred: torch.Tensor, target: torch.Tensor,
+                    mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of (pred − target)² over the batch, channels and the cells where ``mask`` is True.
+
+    Shapes as :func:`relative_l2_loss`; without ``mask``, ``mean((pred - target)^2)``.
+    """
+    if mask is None:
+        return torch.mean((pred - target) ** 2)
+    mask = torch.broadcast_to(mask, pred.shape)
+    sq = torch.where(mask, (pred - target) ** 2, torch.zeros((), dtype=pred.dtype,
+                                                              device=pred.device))
+    return sq.sum() / mask.sum().clamp_min(1)
 
 
 class OperatorSystem(System):
@@ -49,6 +70,11 @@ class OperatorSystem(System):
     The model sees ``x`` normalised per channel with training-split statistics and predicts ``y``
     normalised the same way; the loss is taken on de-normalised (physical) fields when
     ``loss="rel_l2"`` and on normalised ones for ``"mse"``. Metrics always compare physical fields.
+
+    Geometry masks (``DatasetMeta.masks``): the mask input channels are not normalised (the data
+    module's statistics give them mean 0, std 1), and cells outside the geometry (mask 0) enter
+    neither the loss (``rel_l2``: norms over the masked-in cells; ``mse``: mean over them) nor
+    any metric.
 
     With ``physics_weight = W > 0`` the training loss adds the finite-difference residuals of the
     dataset's registered equation (``DatasetMeta.pde``) on the de-normalised prediction, each
@@ -105,6 +131,7 @@ class OperatorSystem(System):
         metrics = metrics[self.dataset_name]
         self.model = model
         self.meta = meta
+        mask_channels(meta)  # a mask name that is no input field fails here, before training
         self.loss_name = loss
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -135,11 +162,15 @@ class OperatorSystem(System):
         """Physical input (batch, C_in, *spatial) -> physical prediction (batch, C_out, *spatial)."""
         return self.y_norm.decode(self.model(self.x_norm.encode(x)))
 
-    def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Loss of the normalised model output ``out`` against the physical target ``y``."""
+    def _loss(self, out: torch.Tensor, y: torch.Tensor, x: torch.Tensor | None = None
+              ) -> torch.Tensor:
+        """Loss of the normalised model output ``out`` against the physical target ``y``, over
+        the cells inside the geometry mask of the physical inputs ``x`` (every cell on a dataset
+        without masks, where ``x`` may be omitted)."""
+        mask = input_mask(self.meta, x)
         if self.loss_name == "mse":
-            return torch.mean((out - self.y_norm.encode(y)) ** 2)
-        return relative_l2_loss(self.y_norm.decode(out), y)
+            return masked_mse_loss(out, self.y_norm.encode(y), mask)
+        return relative_l2_loss(self.y_norm.decode(out), y, mask)
 
     def training_losses(self, batch: dict[str, torch.Tensor]
                         ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -158,7 +189,7 @@ class OperatorSystem(System):
             residuals (the component's units squared, before weighting and rescaling).
         """
         out = self.model(self.x_norm.encode(batch["x"]))
-        data = self._loss(out, batch["y"])
+        data = self._loss(out, batch["y"], batch["x"])
         if self.physics is None:
             return data, {"data": data}
         pred = self.y_norm.decode(out)
@@ -200,7 +231,7 @@ class OperatorSystem(System):
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         out = self.model(self.x_norm.encode(batch["x"]))
-        self.log("val/loss", self._loss(out, batch["y"]), prog_bar=True,
+        self.log("val/loss", self._loss(out, batch["y"], batch["x"]), prog_bar=True,
                  batch_size=batch["x"].shape[0], sync_dist=True)
         self.val_metrics.update(self.y_norm.decode(out), batch["y"], batch["x"])
 
