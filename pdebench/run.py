@@ -24,6 +24,7 @@ from pdebench.metrics import select_metrics
 from pdebench.registry import DATASETS, MODELS, SYSTEMS
 from pdebench.results import config_hash
 from pdebench.systems.base import System
+from pdebench.transfer import TransferError, apply_freeze, load_model_weights, resolve_checkpoint
 
 
 class ConfigError(ValueError):
@@ -170,6 +171,51 @@ def check_checkpoint(path: Path, info: dict[str, Any]) -> None:
                 f"{info.get(key)!r}; pass a checkpoint of the same model, dataset and system")
 
 
+def apply_transfer(cfg: DictConfig, system: System, resuming: bool = False) -> dict[str, Any]:
+    """Apply ``init_from`` (the model weights of a checkpoint or run directory) and ``freeze``
+    (parameter-name patterns) to ``system.model`` (:mod:`pdebench.transfer`).
+
+    A resumed run (``resuming``: ``ckpt_path`` or ``last.ckpt``) does not load ``init_from``
+    again: its checkpoint holds the weights trained since; the freeze patterns apply either way.
+
+    Returns
+    -------
+    dict
+        The record's ``init_from`` (the checkpoint file) and ``frozen`` (``{"patterns",
+        "n_tensors", "n_parameters"}``) entries, for the options that are set.
+
+    Raises
+    ------
+    ConfigError
+        What :class:`pdebench.transfer.TransferError` names, or a system without ``model``.
+    """
+    init_from = cfg.get("init_from")
+    patterns = cfg.get("freeze")
+    patterns = [] if patterns is None else patterns
+    if OmegaConf.is_list(patterns):
+        patterns = OmegaConf.to_container(patterns, resolve=True)
+    if not init_from and not patterns:
+        return {}
+    model = getattr(system, "model", None)
+    if not isinstance(model, torch.nn.Module):
+        raise ConfigError(f"init_from/freeze: system={cfg.system.get('name')} has no 'model' "
+                          "module to load weights into or freeze")
+    out: dict[str, Any] = {}
+    try:
+        if init_from:
+            if resuming:
+                out["init_from"] = str(resolve_checkpoint(init_from))
+                print(f"pdebench: resuming: init_from={init_from} is not loaded again",
+                      file=sys.stderr)
+            else:
+                out["init_from"] = load_model_weights(model, init_from)["path"]
+        if patterns:
+            out["frozen"] = apply_freeze(model, patterns)
+    except TransferError as exc:
+        raise ConfigError(str(exc)) from None
+    return out
+
+
 def _build_trainer(cfg: DictConfig, run_dir: Path, cls: type[System] = System) -> L.Trainer:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -247,6 +293,7 @@ def run(cfg: DictConfig) -> RunResult:
         ckpt_path = _resume_checkpoint(cfg, run_dir)
         if ckpt_path is not None:
             check_checkpoint(ckpt_path, system.identity)
+        record.update(apply_transfer(cfg, system, resuming=ckpt_path is not None))
         trainer = _build_trainer(cfg, run_dir, cls)
         record["device"] = (f"{trainer.strategy.root_device.type} x {trainer.world_size}"
                             if trainer.world_size > 1 else str(trainer.strategy.root_device))
