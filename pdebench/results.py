@@ -21,6 +21,10 @@ Schema (version 1)::
       "device": str, "started_at": str, "finished_at": str | null,
       "run_dir": str, "checkpoint": str | null,
       "config": {...},                           # the resolved run config
+      "init_from": str,                          # optional (transfer): the checkpoint whose model
+                                                 # weights the run started from
+      "frozen": {"patterns": [str], "n_tensors": int, "n_parameters": int},
+                                                 # optional: parameters kept fixed (freeze)
       "instance": int | null,                    # optional (physics-informed runs): which problem
                                                  # instance of the test split was solved
       "track": "physics" | "data_assisted",      # optional: pure physics, or observed interior
@@ -77,6 +81,8 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "run_dir": str,
     "checkpoint": (str, type(None)),
     "config": dict,
+    "init_from": (str, type(None)),
+    "frozen": (dict, type(None)),
     "instance": (int, type(None)),
     "track": (str, type(None)),
     "n_data": (int, type(None)),
