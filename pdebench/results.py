@@ -21,6 +21,11 @@ Schema (version 1)::
       "device": str, "started_at": str, "finished_at": str | null,
       "run_dir": str, "checkpoint": str | null,
       "config": {...},                           # the resolved run config
+      "metrics_per_window": {"a:b": {name: float}},  # optional (rollouts): test metrics over
+                                                 # predicted frames a <= k < b (0: the first
+                                                 # frame after the input window)
+      "rollout_curve": {"step": [int], name: [float]},  # optional (rollouts): each metric per
+                                                 # rollout step 1..T (mean over fields)
       "init_from": str,                          # optional (transfer): the checkpoint whose model
                                                  # weights the run started from
       "frozen": {"patterns": [str], "n_tensors": int, "n_parameters": int},
@@ -86,6 +91,8 @@ OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "instance": (int, type(None)),
     "track": (str, type(None)),
     "n_data": (int, type(None)),
+    "metrics_per_window": dict,
+    "rollout_curve": dict,
     "metrics_per_task": dict,
     "metrics_per_task_field": dict,
     "val_metrics_per_task": dict,
@@ -193,6 +200,12 @@ def validate(record: dict[str, Any], source: str | Path = "<record>") -> dict[st
             raise ResultError(f"{source}: metrics_per_field[{field!r}] must be an object "
                               f"{{metric name: number}}, got {type(values).__name__}")
         _validate_numbers(values, f"metrics_per_field[{field!r}] metric", ok, source)
+    for window, values in record.get("metrics_per_window", {}).items():
+        if not isinstance(values, dict):
+            raise ResultError(f"{source}: metrics_per_window[{window!r}] must be an object "
+                              f"{{metric name: number}}, got {type(values).__name__}")
+        _validate_numbers(values, f"metrics_per_window[{window!r}] metric", ok, source)
+    _validate_curve(record.get("rollout_curve", {}), ok, source)
     _validate_tasks(record, ok, source)
     return record
 
@@ -213,6 +226,21 @@ def _validate_tasks(record: dict[str, Any], finite: bool, source: str | Path) ->
                                       f"number}}, got {type(table).__name__}")
                 _validate_numbers(table, f"{name} metric", finite and key != "val_metrics_per_task",
                                   source)
+
+
+def _validate_curve(curve: dict[str, Any], finite: bool, source: str | Path) -> None:
+    """``rollout_curve``: equally long lists, ``"step"`` of ints, the metrics of numbers."""
+    if not curve:
+        return
+    steps = curve.get("step")
+    if not isinstance(steps, list) or not all(_is(s, int) for s in steps):
+        raise ResultError(f"{source}: rollout_curve['step'] must be a list of ints")
+    for name, values in curve.items():
+        if not isinstance(values, list) or len(values) != len(steps):
+            raise ResultError(f"{source}: rollout_curve[{name!r}] must be a list of "
+                              f"{len(steps)} numbers (one per step)")
+        _validate_numbers(dict(enumerate(values)), f"rollout_curve[{name!r}] value", finite,
+                          source)
 
 
 def _validate_numbers(metrics: dict[str, Any], what: str, finite: bool,

@@ -4,7 +4,8 @@ A trajectory is an array ``(T, C, *spatial)`` (frames, fields, space). Readers g
 the frames of one trajectory of a file; :class:`TrajectoryWindows` cuts every trajectory into
 samples ``{"x": (history·C + C_const, *spatial), "y": (C, *spatial)}``: ``history`` consecutive
 frames in (and the trajectory's constant fields, if its reader has any: parameter maps, geometry),
-the next frame out. Samples carry their trajectory id in :attr:`TrajectoryWindows.groups`, and the
+the next frame out (or, with ``future=F``, the next ``F`` frames, time last: the samples of
+rollout training and evaluation, :mod:`pdebench.systems.rollout`). Samples carry their trajectory id in :attr:`TrajectoryWindows.groups`, and the
 data module splits by trajectory, so no trajectory is in two splits.
 """
 
@@ -131,16 +132,24 @@ class StoreTrajectories(TrajectoryReader):
 
 
 class TrajectoryWindows(Dataset):
-    """One-step samples from trajectories: ``history`` frames in, the next frame out.
+    """Samples from trajectories: ``history`` frames in, the next frame (or ``future`` frames) out.
 
     Parameters
     ----------
     reader : TrajectoryReader
     history : int
         Frames given to the model, stacked along the channel axis (oldest first), so ``x`` has
-        ``history · C`` channels.
+        ``history · C`` channels (then the trajectory's constant fields).
     stride : int
         Step between the first frames of consecutive windows of one trajectory.
+    future : int, optional
+        ``None`` (default): one-step samples, ``y`` is the next frame ``(C, *spatial)``. An int
+        ``F >= 1``: ``y`` holds the ``F`` frames after the input window, time last,
+        ``(C, *spatial, F)`` (the metric layout), for rollout training and evaluation
+        (``future = n_frames - history``: one window per trajectory, from its first frame to
+        its last).
+    trajectories : sequence of int, optional
+        Only these trajectories (default: all), in this order.
 
     Attributes
     ----------
@@ -148,16 +157,26 @@ class TrajectoryWindows(Dataset):
         The trajectory of every sample (splits are made over trajectories).
     """
 
-    def __init__(self, reader: TrajectoryReader, history: int = 1, stride: int = 1) -> None:
+    def __init__(self, reader: TrajectoryReader, history: int = 1, stride: int = 1,
+                 future: int | None = None, trajectories=None) -> None:
         if history < 1 or stride < 1:
             raise ValueError(f"history and stride must be >= 1, got {history}, {stride}")
-        if reader.n_frames < history + 1:
+        if future is not None and future < 1:
+            raise ValueError(f"future must be None or >= 1, got {future}")
+        ahead = 1 if future is None else future
+        if reader.n_frames < history + ahead:
             raise ValueError(f"{reader.path}: {reader.n_frames} frames per trajectory are too few "
-                             f"for history={history} (need at least {history + 1})")
+                             f"for history={history}"
+                             + ("" if future is None else f" and {future} frames out")
+                             + f" (need at least {history + ahead})")
         self.reader = reader
         self.history = history
-        starts = np.arange(0, reader.n_frames - history, stride)
-        self._index = np.array([(i, s) for i in range(reader.n_trajectories) for s in starts],
+        self.stride = stride
+        self.future = future
+        ids = range(reader.n_trajectories) if trajectories is None else \
+            [int(i) for i in trajectories]
+        starts = np.arange(0, reader.n_frames - history - ahead + 1, stride)
+        self._index = np.array([(i, s) for i in ids for s in starts],
                                dtype=np.int64).reshape(-1, 2)
         self.groups = self._index[:, 0]
 
@@ -166,12 +185,16 @@ class TrajectoryWindows(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         traj, start = self._index[index]
-        frames = self.reader.read(int(traj), slice(int(start), int(start) + self.history + 1))
+        ahead = 1 if self.future is None else self.future
+        frames = self.reader.read(int(traj),
+                                  slice(int(start), int(start) + self.history + ahead))
         x = frames[: self.history].reshape(-1, *frames.shape[2:])
         if self.reader.const_fields:
             x = np.concatenate([x, self.reader.constants(int(traj))])
+        y = frames[self.history] if self.future is None else \
+            np.moveaxis(frames[self.history:], 0, -1)
         return {"x": torch.from_numpy(np.ascontiguousarray(x)),
-                "y": torch.from_numpy(np.ascontiguousarray(frames[self.history]))}
+                "y": torch.from_numpy(np.ascontiguousarray(y))}
 
 
 def window_fields(fields: tuple[str, ...], history: int) -> tuple[str, ...]:

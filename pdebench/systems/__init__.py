@@ -15,6 +15,7 @@ def register(api: PluginAPI) -> None:
     from pdebench.systems.multitask import MultiTaskSystem
     from pdebench.systems.operator import OperatorSystem
     from pdebench.systems.pinn import PINNSystem
+    from pdebench.systems.rollout import RolloutSystem
 
     api.register_system("operator", OperatorSystem,
                         "supervised field-to-field learning (steady problems, one-step maps)")
@@ -24,3 +25,6 @@ def register(api: PluginAPI) -> None:
     api.register_system("multitask", MultiTaskSystem,
                         "several tasks (datasets.<task>=...) training one shared model; metrics "
                         "per task and their mean")
+    api.register_system("rollout", RolloutSystem,
+                        "autoregressive time stepping: data.history frames in, system.n_out "
+                        "out; evaluated by rollout to the end of each trajectory")
