@@ -251,7 +251,8 @@ class MultiTaskSystem(System):
         task = self.tasks[name]
         out = self.model(task.x_norm.encode(batch["x"]))
         n = batch["x"].shape[0]
-        self._val_loss[name].append((float(task._loss(out, batch["y"])) * n, n))
+        # the operator's loss over the cells inside the task's geometry mask (if any)
+        self._val_loss[name].append((float(task._loss(out, batch["y"], batch["x"])) * n, n))
         task.val_metrics.update(task.y_norm.decode(out), batch["y"], batch["x"])
 
     def on_validation_epoch_end(self) -> None:
