@@ -31,9 +31,10 @@ from pdebench.models.deeponet import DeepONet, build_deeponet
 
 __all__ = ["TRANSFER_FREEZE", "build_mt_deeponet"]
 
-#: Parameter-name patterns frozen in the MT-DeepONet transfer: all but ``branch.conv.0.*``,
-#: ``branch.mlp.*`` and ``trunk.out.*``.
-TRANSFER_FREEZE = ("branch.conv.[1-9]*", "branch.norm.*", "trunk.hidden.*", "out_bias")
+#: Parameter-name patterns frozen in the MT-DeepONet transfer (``freeze`` of
+#: :mod:`pdebench.transfer`) of the ``mt_deeponet_darcy`` preset: all but ``branch.conv.0.*``,
+#: ``branch.mlp.*`` and ``trunk.out.*`` (the preset has no LayerNorm and no output bias).
+TRANSFER_FREEZE = ("branch.conv.[1-9]*", "trunk.hidden.*")
 
 
 def build_mt_deeponet(meta: DatasetMeta, **options: Any) -> DeepONet:

@@ -100,10 +100,11 @@ class FisherKPPSource(GeneratedPairs):
             extra={"generated": True, "layout": "x: [u0, branch coefficients of u..u^4] (1D); "
                                                 "y: one channel per output frame",
                    "frame_times": self.frame_times().tolist(), "forms": forms,
-                   # the output channels are the frames of u (t as a model coordinate) and
-                   # c1..c4 hold one number per sample (the paper keeps them unnormalised)
+                   # the output channels are the frames of u (t as a model coordinate);
+                   # c1..c4 hold one number per sample, kept unnormalised as published
                    "output_frames": {"fields": ["u"], "times": self.frame_times().tolist()},
                    "parameter_fields": ["c1", "c2", "c3", "c4"],
+                   "raw_inputs": ["c1", "c2", "c3", "c4"],
                    "form_counts": counts, "task_assignment": "sample i: forms[i % len(forms)]",
                    "a_values": np.linspace(*p["a_range"], p["n_a"]).tolist(),
                    "beta_values": np.linspace(*p["beta_range"], p["n_beta"]).tolist(),

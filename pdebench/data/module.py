@@ -91,7 +91,14 @@ class PDEDataModule(L.LightningDataModule):
         src = f"dataset {self.meta.name!r}"
         # geometry masks: every sample of every split needs an active cell; never normalised
         check_masks(self.dataset, np.concatenate(list(self.indices.values())), self.meta, src)
-        identity = {"x": mask_channels(self.meta), "y": ()}
+        # inputs a dataset declares raw (meta.extra["raw_inputs"], e.g. fisher_kpp's branch
+        # coefficients, unnormalised as published) are kept as they are, like the masks
+        raw = list(self.meta.extra.get("raw_inputs", ()))
+        if any(f not in self.meta.input_fields for f in raw):
+            raise ValueError(f"{src}: meta.extra['raw_inputs'] = {raw} names channels that are "
+                             f"not input fields ({list(self.meta.input_fields)})")
+        raw_idx = tuple(self.meta.input_fields.index(f) for f in raw)
+        identity = {"x": tuple(dict.fromkeys(mask_channels(self.meta) + raw_idx)), "y": ()}
         self.stats = {
             key: fit_channel_stats(self.dataset, self.indices["train"], key, src,
                                    identity=identity[key])

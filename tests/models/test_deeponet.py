@@ -3,7 +3,6 @@ branches, time as a trunk coordinate, option checks, conformance and runs throug
 
 from __future__ import annotations
 
-import fnmatch
 import math
 
 import pytest
@@ -15,6 +14,7 @@ from pdebench.models.deeponet import build_deeponet, grid_coordinates, supports
 from pdebench.models.mt_deeponet import TRANSFER_FREEZE, build_mt_deeponet
 from pdebench.run import build_model, run
 from pdebench.testing import check_registered_model, tiny_meta, tiny_point_meta
+from pdebench.transfer import apply_freeze
 
 TINY = {"branch_layers": [16], "trunk_layers": [16, 16], "latent": 8, "cnn_filters": [4, 8]}
 BUILDERS = {"deeponet": build_deeponet, "mt_deeponet": build_mt_deeponet}
@@ -205,8 +205,9 @@ def test_transfer_freeze_leaves_the_published_layers_trainable():
     assert [m.out_features for m in model.branch.mlp] == [128, 128, 150]
     assert [m.out_features for m in model.trunk.hidden] == [64, 128, 128, 128]
     assert model.out_bias is None and model.mask_channel == 1
-    trainable = {n.rsplit(".", 1)[0] for n, _ in model.named_parameters()
-                 if not any(fnmatch.fnmatch(n, p) for p in TRANSFER_FREEZE)}
+    frozen = apply_freeze(model, list(TRANSFER_FREEZE))  # every pattern matches something
+    assert frozen["n_tensors"] == 2 * (3 + 4)  # weight and bias of conv 1-3 and trunk 0-3
+    trainable = {n.rsplit(".", 1)[0] for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {"branch.conv.0", "branch.mlp.0", "branch.mlp.1", "branch.mlp.2",
                          "trunk.out"}
 
@@ -268,8 +269,7 @@ def test_conformance(name, meta):
     check_registered_model(name, meta, **TINY)
 
 
-E2E = [("mt_deeponet", "fisher_kpp"), ("mt_deeponet", "darcy_geometries"),
-       ("mt_deeponet", "heated_plate")]
+E2E = [("mt_deeponet", "darcy_geometries"), ("mt_deeponet", "heated_plate")]
 E2E_SLOW = [("deeponet", "fisher_kpp"), ("deeponet", "darcy_geometries"),
             ("deeponet", "heated_plate"), ("deeponet", "darcy"), ("deeponet", "burgers")]
 
@@ -277,9 +277,22 @@ E2E_SLOW = [("deeponet", "fisher_kpp"), ("deeponet", "darcy_geometries"),
 def _run(tmp_path, model, data):
     cfg = compose([f"model={model}", f"data={data}", "debug=fast", "trainer.accelerator=cpu",
                    f"paths.output_dir={tmp_path / 'run'}"])
-    record = run(cfg).record
+    result = run(cfg)
+    record = result.record
     assert record["status"] == "ok" and record["model"] == model
     assert math.isfinite(record["metrics"]["rel_l2"]) and record["n_parameters"] > 0
+    return result
+
+
+def test_fisher_coefficients_and_masks_stay_raw(tmp_path):
+    """fisher_kpp's branch coefficients (meta.extra["raw_inputs"]) are not normalised, as in
+    the paper; u0 is."""
+    record = _run(tmp_path, "mt_deeponet", "fisher_kpp").record
+    state = torch.load(record["checkpoint"], map_location="cpu", weights_only=False)["state_dict"]
+    mean, std = state["x_norm.mean"], state["x_norm.std"]
+    torch.testing.assert_close(mean[1:], torch.zeros(4))
+    torch.testing.assert_close(std[1:], torch.ones(4))
+    assert 0.2 < mean[0] < 0.8 and std[0] < 0.5  # u0 in (0, 1), z-scored
 
 
 @pytest.mark.parametrize("model,data", E2E)
