@@ -39,9 +39,9 @@ DEFAULT_METRICS = (
 
 def register(api: PluginAPI) -> None:
     """Register the built-in data metrics (entry point ``builtin_metrics``)."""
-    from pdebench.metrics import pdebench_family, pinn_family
+    from pdebench.metrics import pdebench_family, pinn_family, well_family
 
-    for family in (pdebench_family, pinn_family):
+    for family in (pdebench_family, pinn_family, well_family):
         for name, (cls, desc) in family.FACTORIES.items():
             api.register_metric(name, cls, desc)
 
