@@ -8,17 +8,19 @@ Command line::
 Every ``result.json`` below the paths is read and validated with :func:`pdebench.results.read`.
 Successful (``ok``) runs are sorted into tables (one per dataset, data variant such as
 ``data.regime=3``, and for physics-informed runs ``track`` and ``n_data``), grouped by
-``(system, model)`` (labelled by any other config difference), aggregated over their runs (seeds
-x problem instances) as mean ± sample std (n), and ranked per table and metric. A training-time
-column is added where records carry ``train_time_s``; ``--per-field`` adds one column per output
-field of every shown metric. ``leaderboard.md``, ``leaderboard.csv`` and ``failed.csv`` are
+``(system, model)`` (labelled by any other config difference; a multi-task run also gives one
+row per task in the table of that task's data, :mod:`pdebench.leaderboard.tasks`), aggregated
+over their runs (seeds x problem instances) as mean ± sample std (n), and ranked per table and
+metric. A training-time column is added where records carry ``train_time_s``; ``--per-field``
+adds one column per output field of every shown metric. ``leaderboard.md``, ``leaderboard.csv`` and ``failed.csv`` are
 written atomically into ``--out`` and the Markdown is printed.
 
 Exit codes: 0 success; 1 ``--strict`` and at least one invalid record (the files are still
 written); 2 bad input (a path that does not exist, no ``result.json`` at all, an unknown
 ``--metrics`` name, records that disagree on a metric's direction, a usage error).
 
-Library API: :func:`collect` -> :func:`label_variants` -> :func:`aggregate` ->
+Library API: :func:`collect` -> :func:`with_task_records` -> :func:`label_variants` ->
+:func:`aggregate` ->
 :func:`render_markdown` / :func:`render_csv` / :func:`render_failed_csv`; :func:`main` runs the
 whole command.
 """
@@ -50,6 +52,7 @@ from pdebench.leaderboard.records import (
     find_result_files,
 )
 from pdebench.leaderboard.render import render_csv, render_failed_csv, render_markdown
+from pdebench.leaderboard.tasks import task_records, with_task_records
 from pdebench.leaderboard.variants import label_variants
 
 __all__ = [
@@ -70,6 +73,8 @@ __all__ = [
     "render_failed_csv",
     "render_markdown",
     "select_latest",
+    "task_records",
+    "with_task_records",
     "write_atomic",
 ]
 
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
         records, invalid = collect(args.paths)
         if not records and not invalid:
             raise LeaderboardError(f"no {RESULT_NAME} found below {', '.join(args.paths)}")
-        records = label_variants(records)
+        records = label_variants(with_task_records(records))
         kept, superseded = select_latest(records)
         rows = _select_metrics(aggregate(kept), args.metrics)
     except LeaderboardError as exc:
