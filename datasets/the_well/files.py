@@ -18,6 +18,9 @@ SPLIT_FOLDERS = ("train", "valid", "test")
 BC_TYPES = ("periodic", "wall", "open")
 AXES = "xyz"
 H5_SUFFIXES = (".hdf5", ".h5")
+#: Root groups every Well file has (empty ones included), as The Well's own reader opens them
+REQUIRED_GROUPS = ("dimensions", "boundary_conditions", "scalars", "t0_fields", "t1_fields",
+                   "t2_fields")
 
 
 # --- The Well ----------------------------------------------------------------------------------
@@ -69,7 +72,15 @@ def inspect_well_file(path: Path) -> dict:
             raise DataFileError(f"{path}: missing root attribute 'n_spatial_dims' of The Well's "
                                 f"layout (the file has attributes {sorted(attrs)})")
         dims = int(attrs["n_spatial_dims"])
-        if "dimensions" not in fh or "time" not in fh["dimensions"]:
+        missing = [g for g in REQUIRED_GROUPS if not isinstance(fh.get(g), h5py.Group)]
+        if missing:
+            raise DataFileError(
+                f"{path}: missing group{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(g) for g in missing)} of The Well's layout; a Well file has "
+                f"the root groups {', '.join(REQUIRED_GROUPS)} (a field group without fields or "
+                f"'boundary_conditions' without conditions still exists, empty); this file has "
+                f"{sorted(fh) or 'none'}")
+        if "time" not in fh["dimensions"]:
             raise DataFileError(f"{path}: missing 'dimensions/time' (The Well keeps the time axis "
                                 "and the spatial coordinates in the group 'dimensions')")
         names = fh["dimensions"].attrs.get("spatial_dims", list(AXES[:dims]))
@@ -233,8 +244,9 @@ class TheWellFile(DataSource):
     as one-step windows (``history`` frames in, the next frame out).
 
     Layout (checked, errors name the file and key): root attributes ``n_spatial_dims``,
-    ``n_trajectories``, ``dataset_name``, ``grid_type`` and simulation parameters;
-    ``dimensions/time`` (T,) and ``dimensions/<x|y|z>`` (n,) named by the ``spatial_dims``
+    ``n_trajectories``, ``dataset_name``, ``grid_type`` and simulation parameters; the root
+    groups ``dimensions``, ``boundary_conditions``, ``scalars``, ``t0_fields``, ``t1_fields`` and
+    ``t2_fields``, each present even when empty (:data:`REQUIRED_GROUPS`); ``dimensions/time`` (T,) and ``dimensions/<x|y|z>`` (n,) named by the ``spatial_dims``
     attribute; ``boundary_conditions/<name>`` with ``bc_type`` (periodic, wall, open);
     ``scalars/``; ``t0_fields/<f>`` (B, T, *spatial), ``t1_fields/<f>`` (B, T, *spatial, D),
     ``t2_fields/<f>`` (B, T, *spatial, D, D) or (..., D²), each with attributes
