@@ -23,10 +23,11 @@ mapped from ``[0, max(times)]`` to ``[-1, 1]`` and the latent has one group per 
 (``fisher_kpp``: 20 frames of ``u`` -> one group, queried at 20 times). ``frame_time`` turns this
 on or off.
 
-Why not DeepXDE's ``DeepONetCartesianProd``: the combination is one ``einsum``; its branch is an
-FNN over a flat vector (no CNN over a grid field, no parameter/field split), its trunk applies the
-activation to the output layer, and its layer names (``trunk.linears.3``) do not say which layer
-is the output -- the transfer study freezes layers by name. The module names here:
+Why not DeepXDE's ``DeepONetCartesianProd`` (1.15): the combination is one ``einsum``, and
+DeepXDE's would change the model: it passes the trunk's output through the activation (here, as
+in ``u = sum_k b_k t_k``, the trunk's output layer is linear), always adds a bias per output (the
+MT-DeepONet has none), and names the trunk's layers ``trunk.linears.<i>`` with nothing marking
+the output layer, which the transfer study freezes by name. The module names here:
 
 - ``branch.conv.<i>``: the convolutions (``cnn`` branch), first is ``branch.conv.0``;
 - ``branch.mlp.<i>``: the branch MLP's linear layers, the last one the latent (``G p``);
@@ -58,13 +59,12 @@ from pdebench.models._options import (
     fail,
 )
 
-__all__ = ["ACTIVATIONS", "BRANCHES", "DeepONet", "build_deeponet",
-           "supports"]
+__all__ = ["ACTIVATIONS", "BRANCHES", "DeepONet", "build_deeponet", "grid_coordinates",
+           "output_frames", "supports"]
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "gelu": nn.GELU,
                "silu": nn.SiLU}
 BRANCHES = ("auto", "mlp", "cnn")
-FRAME_TIME = ("auto", "on", "off")
 
 
 def supports(meta: DatasetMeta) -> str | None:
