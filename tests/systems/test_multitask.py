@@ -224,7 +224,8 @@ def test_tasks_with_different_output_fields_are_refused_naming_them():
 # --- runs through run(cfg) ----------------------------------------------------------------------
 TWO_FORMS = ["system=multitask", "model=fno", "+data@datasets.form1=fisher_kpp",
              "datasets.form1.forms=[1]", "+data@datasets.form2=fisher_kpp",
-             "datasets.form2.forms=[2]", "debug=fast", "plots=false"]
+             "datasets.form2.forms=[2]", "datasets.form2.n_samples=48", "debug=fast",
+             "plots=false"]
 
 
 def test_two_fisher_forms_end_to_end_with_resume(tmp_path, capsys):
@@ -237,6 +238,11 @@ def test_two_fisher_forms_end_to_end_with_resume(tmp_path, capsys):
     assert ckpt["epoch"] == 1 and ckpt["pdebench"]["datasets"] == {"form1": "fisher_kpp",
                                                                    "form2": "fisher_kpp"}
     stored = results.read(out / "result.json")
+    # tasks of different sizes: an epoch lasts as long as the larger task's loader (batch 8),
+    # the smaller one cycles (max_size_cycle)
+    sizes = stored["split_sizes"]
+    assert sizes["form1/train"] == 20 and sizes["form2/train"] > 32
+    assert ckpt["global_step"] == 2 * math.ceil(sizes["form2/train"] / 8)
     assert stored["status"] == "ok" and stored["dataset"] == "form1=fisher_kpp+form2=fisher_kpp"
     assert set(stored["metrics_per_task"]) == {"form1", "form2"}
     assert set(stored["val_metrics_per_task"]) == {"form1", "form2"}
@@ -249,7 +255,6 @@ def test_two_fisher_forms_end_to_end_with_resume(tmp_path, capsys):
     val = stored["val_metrics_per_task"]
     assert stored["val_metrics"]["pdebench/nrmse"] == pytest.approx(
         (val["form1"]["pdebench/nrmse"] + val["form2"]["pdebench/nrmse"]) / 2)
-    assert stored["split_sizes"]["form1/train"] == stored["split_sizes"]["form2/train"] == 20
     assert stored["train_time_s"] > 0
     # the leaderboard: the run's mean row, and one row per task in its dataset's table
     assert leaderboard_main([str(tmp_path), "--out", str(tmp_path / "board")]) == 0
@@ -269,3 +274,17 @@ def test_tasks_with_different_output_fields_fail_before_training(tmp_path):
     record = results.read(out / "result.json")
     assert record["status"] == "failed" and record["error"]["type"] == "TaskFieldsError"
     assert not (out / "checkpoints").exists()
+
+
+@pytest.mark.slow
+def test_darcy_geometries_as_tasks_with_masks(tmp_path):
+    """The MT-DeepONet Darcy source tasks (square and disc): geometry masks in the inputs."""
+    cfg = compose(["system=multitask", "model=fno", "+data@datasets.square=darcy_geometries",
+                   "datasets.square.geometries=[square]", "+data@datasets.disc=darcy_geometries",
+                   "datasets.disc.geometries=[disc]", "debug=fast", "plots=false",
+                   f"paths.output_dir={tmp_path / 'run'}"])
+    record = run(cfg).record
+    assert record["status"] == "ok"
+    assert set(record["metrics_per_task"]) == {"square", "disc"}
+    nrmse = [record["metrics_per_task"][t]["pdebench/nrmse"] for t in ("square", "disc")]
+    assert record["metrics"]["pdebench/nrmse"] == pytest.approx(sum(nrmse) / 2)
