@@ -156,11 +156,14 @@ def apply_freeze(model: nn.Module, patterns: Sequence[str], key: str = "freeze"
             raise TransferError(f"{key}: pattern {pattern!r} given, but the model has no "
                                 "parameters")
         if not hits:
+            tops = list(dict.fromkeys(n.split(".")[0] for n in names))
+            counts = ", ".join(f"{t}.* ({sum(n.split('.')[0] == t for n in names)})"
+                               for t in tops)
             raise TransferError(
                 f"{key}: pattern {pattern!r} matches no parameter of the model; its "
                 f"{len(names)} parameters are named like {', '.join(names[:SHOW])}"
-                f"{', ...' if len(names) > SHOW else ''} (fnmatch patterns, e.g. "
-                f"'{names[0].split('.')[0]}.*')")
+                f"{', ...' if len(names) > SHOW else ''}; by top-level module: {counts} "
+                "(fnmatch patterns over these names)")
         chosen.update(hits)
     trainable = {n for n, p in named.items() if p.requires_grad}
     if patterns and trainable and trainable <= chosen:
