@@ -31,8 +31,10 @@ whole rollout (the overall table only).
 
 Normalisation: frames are normalised per field with the statistics of the training split's frames
 (derived from the per-channel statistics of its one-step windows: every lag of a field pooled),
-constant fields with their own; mask channels (``DatasetMeta.masks``) are never normalised. The
-rollout runs in normalised units; predictions are de-normalised for the metrics.
+constant fields with their own; mask channels (``DatasetMeta.masks``) are never normalised, and
+cells outside the geometry (mask 0 in the input window) enter neither the loss nor any metric
+(the model's values there are fed back unchanged). The rollout runs in normalised units;
+predictions are de-normalised for the metrics.
 """
 
 from __future__ import annotations
@@ -48,12 +50,13 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from pdebench.data.masks import input_mask, mask_channels
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.normalize import ChannelNormalizer
 from pdebench.data.trajectories import TrajectoryWindows
 from pdebench.metrics.collection import FieldMetrics
 from pdebench.systems.base import MetricFactories, Stats, System, check_finite_loss
-from pdebench.systems.operator import relative_l2_loss
+from pdebench.systems.operator import masked_mse_loss, relative_l2_loss
 
 __all__ = ["MODES", "RolloutDataModule", "RolloutDivergedError", "RolloutSystem", "field_stats",
            "log_windows", "rollout_fields"]
@@ -199,6 +202,7 @@ class RolloutSystem(System):
         self.loss_name = loss
         self.meta = meta
         self.history = _window_history(meta)
+        mask_channels(meta)  # a mask name that is no input field fails here, before training
         self.fields = meta.output_fields
         self.const_fields = meta.constant_fields
         self.model = model
@@ -305,11 +309,13 @@ class RolloutSystem(System):
         return self.decode_frames(torch.cat(preds, dim=1)[:, :n_frames])
 
     # --- training ------------------------------------------------------------------------------
-    def _frame_loss(self, out: Tensor, target: Tensor) -> Tensor:
-        """Loss of normalised predictions ``out`` against normalised targets, ``(B, F, C, *S)``."""
+    def _frame_loss(self, out: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
+        """Loss of normalised predictions ``out`` against normalised targets, ``(B, F, C, *S)``,
+        over the cells inside the geometry ``mask`` ``(B, 1, *S)`` (every cell if ``None``)."""
         if self.loss_name == "mse":
-            return torch.mean((out - target) ** 2)
-        return relative_l2_loss(self.decode_frames(out), self.decode_frames(target))
+            return masked_mse_loss(out.flatten(1, 2), target.flatten(1, 2), mask)
+        return relative_l2_loss(self.decode_frames(out), self.decode_frames(target),
+                                None if mask is None else mask.unsqueeze(-1))
 
     def training_loss(self, batch: dict[str, Tensor]) -> Tensor:
         """The loss of a batch: ``"x"`` windows ``(B, history·C + C_const, *S)``, ``"y"`` the
@@ -319,8 +325,9 @@ class RolloutSystem(System):
         b, f = y.shape[:2]
         target = self.frame_norm.encode(y.reshape(b * f, *y.shape[2:])).reshape(y.shape)
         k = self.n_out
+        mask = input_mask(self.meta, batch["x"])
         if self.mode == "one_step":
-            return self._frame_loss(self.step(window, const), target[:, :k])
+            return self._frame_loss(self.step(window, const), target[:, :k], mask)
         outs = []
         first_grad = self.unroll_steps - (self.grad_steps if self.mode == "pushforward"
                                           else self.unroll_steps)
@@ -332,8 +339,8 @@ class RolloutSystem(System):
                 out = self.step(window, const)
                 outs.append(out)
             window = self.slide(window, out)
-        return self._frame_loss(torch.cat(outs, dim=1), target[:, first_grad * k:
-                                                              self.unroll_steps * k])
+        return self._frame_loss(torch.cat(outs, dim=1),
+                                target[:, first_grad * k:self.unroll_steps * k], mask)
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         loss = self.training_loss(batch)

@@ -65,7 +65,8 @@ def plot_rollout(curve: Mapping[str, Any], reference: torch.Tensor, prediction: 
             for a, img, label in ((row[0], ref[c], "reference"), (row[1], pred[c], "prediction"),
                                   (row[2], (pred[c] - ref[c]).abs(), "|error|")):
                 kw = {"vmin": lo, "vmax": hi} if label != "|error|" else {}
-                im = a.imshow(img.T, origin="lower", aspect="auto", **kw)
+                im = a.imshow(img.T, origin="lower", aspect="auto",
+                              extent=(0, img.shape[0], 0.5, n_t + 0.5), **kw)
                 a.set_title(f"{field}: {label}", fontsize=8)
                 a.set_xlabel("x")
                 a.set_ylabel("step")

@@ -190,6 +190,23 @@ def test_constants_are_appended_and_masks_never_normalised():
     torch.testing.assert_close(pred[0, 0, :, 1], torch.full((8,), 5.0))
 
 
+@pytest.mark.parametrize("loss", ["mse", "rel_l2"])
+def test_cells_outside_the_mask_are_not_trained_on(loss):
+    # u_{t+1} = u_t; the model is right on cells 0..3 and wrong (x 0.5) on cells 4..7
+    class Model(nn.Module):
+        def forward(self, x):
+            return x[:, :1] * torch.where(torch.arange(8) < 4, 1.0, 0.5)
+
+    u = _trajectories(6)[:, :2]
+    u[:, 1] = u[:, 0]
+    mask = (torch.arange(8) < 4).float().expand(3, 1, 8)
+    system = _system(Model(), _meta(const=("mask",), masks=("mask",)), loss=loss)
+    batch = {"x": torch.cat([u[:, 0], mask], 1), "y": u[:, 1:].permute(0, 2, 3, 1)}
+    assert float(system.training_loss(batch)) == 0.0
+    batch["x"][:, 1] = 1.0  # every cell inside: the wrong half counts
+    assert float(system.training_loss(batch)) > 0.0
+
+
 def test_a_diverging_rollout_names_the_step():
     u = _trajectories(3)
     system = _system(_scale(1e30), _meta())  # |u| ~ 1: step 1 ~ 1e30, step 2 overflows float32
@@ -341,7 +358,8 @@ def test_burgers_end_to_end_writes_windows_curve_and_figure(tmp_path):
 
 
 def test_multi_frame_unrolled_run_and_resume(tmp_path, capsys):
-    args = ("data.history=2", "system.n_out=2", "system.mode=unrolled", "system.unroll_steps=1")
+    args = ("data.history=2", "system.n_out=2", "system.mode=unrolled", "system.unroll_steps=1",
+            "plots=false")
     rec = _run(tmp_path, "burgers", *args).record
     assert rec["status"] == "ok" and rec["rollout_curve"]["step"] == [1, 2, 3]
     assert rec["config"]["system"]["n_out"] == 2
