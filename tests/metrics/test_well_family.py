@@ -379,3 +379,38 @@ def test_window_means() -> None:
         window_means(values, [(2, 2)])
     with pytest.raises(ValueError, match=r"must be \(C, T\)"):
         window_means(values[0], [(0, 1)])
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system", ["operator", "rollout"])
+def test_well_metrics_in_a_run_on_a_well_file(tmp_path, system: str) -> None:
+    """Every well metric through run(cfg) on a tiny Well file: finite overall and per-field
+    values, pearson_r recorded as higher-is-better (rollout: per window as well)."""
+    from pdebench import results
+    from pdebench.config import compose
+    from pdebench.run import run
+
+    from conftest import TINY
+    from published_layouts import write_well
+
+    path = write_well(tmp_path / "tiny.hdf5", B=6, T=6, nx=8, ny=8)
+    tiny = [o for o in TINY if not o.startswith(("data.", "trainer.max_epochs"))]
+    cfg = compose([*tiny, "data=the_well", f"data.path={path}", f"system={system}",
+                   "trainer.max_epochs=1", "data.split.train=4", "data.split.val=1",
+                   "data.split.test=1", "plots=false", f"metrics.names=[{','.join(FACTORIES)}]",
+                   "metrics.physics=false", "checkpoint.monitor=val/well/vrmse",
+                   f"paths.output_dir={tmp_path / 'run'}"])
+    record = results.read(run(cfg).path)
+    assert record["status"] == "ok", record.get("error")
+    for name in FACTORIES:
+        assert np.isfinite(record["metrics"][name]), name
+        for field in ("buoyancy", "velocity_x", "stress_yy"):
+            assert np.isfinite(record["metrics_per_field"][field][name]), (field, name)
+    assert record["metric_info"]["well/pearson_r"] == {"higher_is_better": True}
+    assert record["metrics"]["well/mse"] == pytest.approx(
+        sum(record["metrics"][f"well/spectral_mse_bin{i}"] for i in range(3)), rel=1e-9)
+    if system == "rollout":
+        assert all("well/vrmse" in v for v in record["metrics_per_window"].values())
