@@ -7,20 +7,16 @@ computed (``tests/fixtures/well_metrics/make_fixture.py``). Notation: prediction
 error D = P - Y in **physical units**, N spatial points, eps = 1e-7 (:data:`EPS`). Every value is
 taken per (sample, field, frame) over space:
 
-=====================  =====================================================================
-``well/mse``           mean_x D^2
-``well/rmse``          sqrt(mse)
-``well/mae``           mean_x |D|
-``well/nmae``          mae / (mean_x |Y| + eps)
-``well/nmse``          mse / (mean_x Y^2 + eps)
-``well/nrmse``         sqrt(nmse)
-``well/vmse``          mse / (var_x Y + eps), var with the unbiased 1 / (N - 1)
-``well/vrmse``         sqrt(vmse); predicting the field's spatial mean scores about 1
-``well/linf``          max_x |D|
-``well/pearson_r``     cov_x(P, Y) / (std_x P * std_x Y + eps)
-``well/spectral_mse_bin{0,1,2}``   sum over the modes k of bin b of |F(D)_k|^2 / N^2
-``well/spectral_nmse_bin{0,1,2}``  spectral_mse_bin_b / (sum over bin b of |F(Y)_k|^2 / N^2 + eps)
-=====================  =====================================================================
+- ``well/mse`` = mean_x D^2; ``well/rmse`` = sqrt(mse)
+- ``well/mae`` = mean_x |D|; ``well/nmae`` = mae / (mean_x |Y| + eps)
+- ``well/nmse`` = mse / (mean_x Y^2 + eps); ``well/nrmse`` = sqrt(nmse)
+- ``well/vmse`` = mse / (var_x Y + eps), var with the unbiased 1 / (N - 1); ``well/vrmse`` =
+  sqrt(vmse) (predicting the field's spatial mean scores about 1)
+- ``well/linf`` = max_x |D|
+- ``well/pearson_r`` = cov_x(P, Y) / (std_x P * std_x Y + eps)
+- ``well/spectral_mse_bin{0,1,2}`` = sum over the modes k of bin b of |F(D)_k|^2 / N^2
+- ``well/spectral_nmse_bin{0,1,2}`` = spectral_mse_bin_b / (sum over bin b of |F(Y)_k|^2 / N^2
+  + eps)
 
 ``pearson_r`` is exactly The Well's: the covariance is the population one (1 / N) while the
 standard deviations are unbiased (1 / (N - 1)), so P = a Y + b (a > 0) scores (N - 1) / N, not 1
@@ -41,8 +37,8 @@ log-spaced windows: :func:`log_windows` and :func:`window_means` compute those f
 ``(C, T)`` array. Not reproduced from The Well's trainer: its mean of per-batch means (unequal
 batches weigh their samples unequally; here one exact mean over samples), the empty windows and
 the dropped last frame of its window boundaries (see :func:`log_windows`). A constant target
-field is not an error here (unlike ``pdebench/nrmse``): The Well's eps makes ``nmse``/``vmse`` of
-such a field ``mse / 1e-7``, as its published tables have them.
+field is not an error here (unlike ``pdebench/nrmse``): as in The Well, its eps makes
+``nmse``/``vmse`` of such a field ``mse / 1e-7``.
 
 Masked domains (``mask`` True = scored, broadcastable to ``pred``): means, the unbiased variance
 (1 / (n_m - 1)), the covariance, the standard deviations and the maximum run over the ``n_m``
