@@ -207,8 +207,29 @@ class MultiTaskSystem(System):
                 "val_metrics_per_task": {t: dict(d) for t, d in self.val_results_per_task.items()}}
 
     def predict_fields(self, x: torch.Tensor) -> torch.Tensor:
-        """The first task's physical prediction (figures draw the first dataset)."""
+        """The first task's physical prediction (:meth:`write_figures` draws every task)."""
         return self.tasks[self.names[0]](x)
+
+    def write_figures(self, datamodules: Mapping[str, Any], run_dir: Any,
+                      record: Mapping[str, Any]) -> None:
+        """``predictions_<task>.png`` per task: three of its test samples, their targets, the
+        shared model's predictions (through the task's normalisers) and errors (2D data only)."""
+        from torch.utils.data import default_collate
+
+        from pdebench.plots import plot_predictions
+
+        self.eval()
+        per_task = record.get("metrics_per_task") or {}
+        for name, datamodule in datamodules.items():
+            test = datamodule.indices["test"][:3]
+            batch = default_collate([datamodule.dataset[int(i)] for i in test])
+            with torch.no_grad():
+                pred = self.tasks[name](batch["x"].to(self.device)).cpu()
+            nrmse = per_task.get(name, {}).get("pdebench/nrmse", float("nan"))
+            title = (f"{record['model']} (multi-task) on task {name} ({datamodule.meta.name}, "
+                     f"seed {record['seed']}): test pdebench/nrmse {nrmse:.4g}")
+            plot_predictions(batch["x"], batch["y"], pred, datamodule.meta,
+                             run_dir / f"predictions_{name}.png", title)
 
     # --- training ---------------------------------------------------------------------------
     def training_losses(self, batch: Mapping[str, Mapping[str, torch.Tensor]]

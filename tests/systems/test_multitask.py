@@ -281,10 +281,12 @@ def test_darcy_geometries_as_tasks_with_masks(tmp_path):
     """The MT-DeepONet Darcy source tasks (square and disc): geometry masks in the inputs."""
     cfg = compose(["system=multitask", "model=fno", "+data@datasets.square=darcy_geometries",
                    "datasets.square.geometries=[square]", "+data@datasets.disc=darcy_geometries",
-                   "datasets.disc.geometries=[disc]", "debug=fast", "plots=false",
+                   "datasets.disc.geometries=[disc]", "debug=fast",
                    f"paths.output_dir={tmp_path / 'run'}"])
     record = run(cfg).record
     assert record["status"] == "ok"
     assert set(record["metrics_per_task"]) == {"square", "disc"}
+    for task in ("square", "disc"):  # 2D: one figure per task
+        assert (tmp_path / "run" / f"predictions_{task}.png").stat().st_size > 0
     nrmse = [record["metrics_per_task"][t]["pdebench/nrmse"] for t in ("square", "disc")]
     assert record["metrics"]["pdebench/nrmse"] == pytest.approx(sum(nrmse) / 2)
