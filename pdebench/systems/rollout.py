@@ -24,8 +24,8 @@ frames (and its constant fields) to its last frame. Metrics are taken per predic
 metric layout ``(batch, C, *spatial, T)`` with ``T = n_frames - history``; input frames are never
 scored) and reported overall (the mean over frames and fields, as for every system) and per field;
 the test split also gives them over log-spaced windows of frames (``metrics_per_window``,
-``"a:b"`` for frames ``a <= k < b`` after the input window, boundaries ``[0] + floor(exp(linspace(0,
-ln T, 5)))`` as The Well; empty windows dropped) and per step (``rollout_curve``: ``"step"``
+``"a:b"`` for frames ``a <= k < b`` after the input window: The Well's log-spaced windows,
+:func:`pdebench.metrics.well_family.log_windows`) and per step (``rollout_curve``: ``"step"``
 1..T and each metric's mean over fields per frame). Physics metrics are one number over the
 whole rollout (the overall table only).
 
@@ -55,33 +55,19 @@ from pdebench.data.meta import DatasetMeta
 from pdebench.data.normalize import ChannelNormalizer
 from pdebench.data.trajectories import TrajectoryWindows
 from pdebench.metrics.collection import FieldMetrics
+from pdebench.metrics.well_family import log_windows, window_means
 from pdebench.systems.base import MetricFactories, Stats, System, check_finite_loss
 from pdebench.systems.operator import masked_mse_loss, relative_l2_loss
 
 __all__ = ["MODES", "RolloutDataModule", "RolloutDivergedError", "RolloutSystem", "field_stats",
-           "log_windows", "rollout_fields"]
+           "rollout_fields"]
 
 MODES = ("one_step", "unrolled", "pushforward")
 LOSSES = ("mse", "rel_l2")
-#: Number of log-spaced time windows (The Well's validation windows).
-N_WINDOWS = 4
 
 
 class RolloutDivergedError(FloatingPointError):
     """A rollout produced NaN or inf."""
-
-
-def log_windows(n_frames: int, n: int = N_WINDOWS) -> list[tuple[int, int]]:
-    """Log-spaced windows ``[a, b)`` of ``n_frames`` predicted frames.
-
-    Boundaries ``[0] + floor(exp(linspace(0, ln T, n + 1)))`` (The Well's time windows: the first
-    frame alone, then ever longer windows up to the last frame); empty windows are dropped.
-    """
-    if n_frames < 1:
-        raise ValueError(f"log_windows needs n_frames >= 1, got {n_frames}")
-    cuts = np.floor(np.exp(np.linspace(0.0, math.log(n_frames), n + 1)) + 1e-9).astype(int)
-    bounds = [0, *(min(int(c), n_frames) for c in cuts)]
-    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
 def field_stats(mean: Tensor, std: Tensor, history: int, n_fields: int
@@ -391,7 +377,8 @@ class RolloutSystem(System):
 
     def on_validation_epoch_end(self) -> None:
         if self._val_diverged:
-            self.val_metrics.reset()
+            for metric in self.val_metrics.metrics.values():
+                metric.reset()
             names = self.val_metrics.names
             self.log("val/diverged", 1.0, sync_dist=True)
             for name in names:
@@ -442,8 +429,10 @@ class RolloutSystem(System):
                 if value.ndim == 2 and value.shape[1] == n_pred and \
                         getattr(metric, "compute_overall", None) is None:
                     arrays[sub] = value.detach().to(torch.float64).cpu()
-        per_window = {f"{a}:{b}": {n: float(v[:, a:b].mean()) for n, v in arrays.items()}
-                      for a, b in log_windows(n_pred)}
+        windows = log_windows(n_pred)
+        means = {n: window_means(v, windows) for n, v in arrays.items()}  # n -> key -> (C,)
+        per_window = {f"{a}:{b}": {n: float(m[f"{a}:{b}"].mean()) for n, m in means.items()}
+                      for a, b in windows}
         curve: dict[str, list] = {"step": list(range(1, n_pred + 1))}
         curve.update({n: [float(t) for t in v.mean(0)] for n, v in arrays.items()})
         return per_window, curve

@@ -22,21 +22,10 @@ from pdebench.systems.rollout import (
     RolloutDivergedError,
     RolloutSystem,
     field_stats,
-    log_windows,
     rollout_fields,
 )
 
 # --- small pieces ------------------------------------------------------------------------------
-
-
-def test_log_windows_follow_the_well_boundaries():
-    # 36^(0, 1/4, 1/2, 3/4, 1) = 1, 2.45, 6, 14.7, 36 -> [0, 1, 2, 6, 14, 36]
-    assert log_windows(36) == [(0, 1), (1, 2), (2, 6), (6, 14), (14, 36)]
-    # 4^(...) = 1, 1.41, 2, 2.83, 4 -> [0, 1, 1, 2, 2, 4]: empty windows dropped
-    assert log_windows(4) == [(0, 1), (1, 2), (2, 4)]
-    assert log_windows(1) == [(0, 1)]
-    with pytest.raises(ValueError, match="n_frames >= 1"):
-        log_windows(0)
 
 
 def test_field_stats_pool_the_lags():
@@ -212,6 +201,18 @@ def test_a_diverging_rollout_names_the_step():
     system = _system(_scale(1e30), _meta())  # |u| ~ 1: step 1 ~ 1e30, step 2 overflows float32
     with pytest.raises(RolloutDivergedError, match=r"not finite from step 2 of 5 .*frame 2 of"):
         _test_epoch(system, u[:, 0], u[:, 1:].permute(0, 2, 3, 1))
+
+
+def test_a_diverging_validation_rollout_scores_inf_and_training_goes_on():
+    u = _trajectories(3)
+    system = _system(_scale(1e30), _meta())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        system.on_validation_epoch_start()
+        system.validation_step({"x": u[:, 0], "y": u[:, 1:].permute(0, 2, 3, 1)}, 0)
+        system.on_validation_epoch_end()
+    assert system.val_results == {"pdebench/rmse": math.inf}
+    assert "not finite from step 2" in system._val_diverged
 
 
 # --- training modes ----------------------------------------------------------------------------
