@@ -221,6 +221,25 @@ def test_tasks_with_different_output_fields_are_refused_naming_them():
         MultiTaskSystem.model_meta(grids)
 
 
+def test_result_validation_of_the_per_task_keys():
+    base = {"schema_version": results.SCHEMA_VERSION, "status": "ok", "pdebench_version": "0",
+            "config_hash": "x", "dataset": "a=d+b=d", "model": "fno", "system": "multitask",
+            "seed": 0, "metrics": {"m": 1.0}}
+    ok = {**base, "metrics_per_task": {"a": {"m": 0.5}, "b": {"m": 1.5}},
+          "metrics_per_task_field": {"a": {"u": {"m": 0.5}}, "b": {"u": {"m": 1.5}}},
+          "val_metrics_per_task": {"a": {"m": 0.1}, "b": {"m": 0.2}}}
+    assert results.validate(ok) is ok
+    with pytest.raises(results.ResultError, match=r"metrics_per_task\['b'\] metric 'm' must be "
+                                                  r"a number, got 'x'"):
+        results.validate({**ok, "metrics_per_task": {"a": {"m": 0.5}, "b": {"m": "x"}}})
+    with pytest.raises(results.ResultError, match=r"metrics_per_task_field\['a'\]\['u'\] must "
+                                                  r"be an object"):
+        results.validate({**ok, "metrics_per_task_field": {"a": {"u": 3.0}}})
+    with pytest.raises(results.ResultError, match=r"metrics_per_task\['a'\] metric 'm' is not "
+                                                  r"finite"):
+        results.validate({**ok, "metrics_per_task": {"a": {"m": float("nan")}}})
+
+
 # --- runs through run(cfg) ----------------------------------------------------------------------
 TWO_FORMS = ["system=multitask", "model=fno", "+data@datasets.form1=fisher_kpp",
              "datasets.form1.forms=[1]", "+data@datasets.form2=fisher_kpp",
