@@ -7,13 +7,16 @@ strided convolution) while the width doubles from ``hidden_channels``. The decod
 2-wide, stride-2 transposed convolutions that halve the width, concatenates the encoder's features
 at the same level (the skip connections) and applies a block again; a 1-wide convolution maps to
 the output channels. Fields whose sizes are not multiples of ``2**depth`` are padded (edge values
-repeated) before the encoder and cropped back afterwards, so any resolution with at least two cells
-per dimension at the coarsest level works.
+repeated) before the encoder and cropped back afterwards. A dimension too short to be halved
+``depth`` times (a thin 3D plate) is halved only while at least two cells remain and is left whole
+at the deeper levels, so any resolution works as long as one dimension can be halved ``depth``
+times.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -43,8 +46,8 @@ def supports(meta: DatasetMeta) -> str | None:
                 "system=pinn), or a gridded version of the data")
     if meta.spatial_dims not in (1, 2, 3):
         return f"a U-Net supports 1-3 spatial dimensions, the dataset has {meta.spatial_dims}"
-    if min(meta.resolution) < 3:
-        return (f"a U-Net halves the grid at least once and needs at least 3 cells per "
+    if max(meta.resolution) < 3:
+        return (f"a U-Net halves the grid at least once and needs at least 3 cells in some "
                 f"dimension, the dataset has resolution {tuple(meta.resolution)}")
     return None
 
@@ -95,15 +98,23 @@ class UNet(nn.Module):
         Activation in every block.
     downsampling : {"maxpool", "avgpool", "conv"}
         Max or average pooling, or a learned stride-2 convolution (2-wide kernel).
+    halvings : sequence of int, optional
+        Per spatial dimension, how many of the ``depth`` levels halve it (the first ones);
+        default ``depth`` for every dimension. Sizes are padded to multiples of ``2**halvings``.
 
     Shapes: ``(batch, C_in, *spatial) -> (batch, C_out, *spatial)``, any spatial sizes.
     """
 
     def __init__(self, dims: int, in_channels: int, out_channels: int, hidden_channels: int = 32,
                  depth: int = 4, norm: str = "batch", activation: str = "relu",
-                 downsampling: str = "maxpool") -> None:
+                 downsampling: str = "maxpool", halvings: Sequence[int] | None = None) -> None:
         super().__init__()
         self.dims, self.depth = dims, depth
+        self.halvings = tuple(halvings) if halvings is not None else (depth,) * dims
+        if len(self.halvings) != dims or not all(0 <= h <= depth for h in self.halvings):
+            raise ValueError(f"halvings={halvings}: must be {dims} ints in [0, {depth}]")
+        # level k -> k + 1 halves dimension d iff k < halvings[d]
+        steps = [tuple(2 if k < h else 1 for h in self.halvings) for k in range(depth)]
         widths = [hidden_channels * 2**k for k in range(depth + 1)]
         conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
         up = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1]
@@ -112,12 +123,13 @@ class UNet(nn.Module):
             + [_Block(dims, widths[k - 1], widths[k], norm, activation)
                for k in range(1, depth + 1)])
         if downsampling == "conv":
-            self.down = nn.ModuleList([conv(w, w, 2, stride=2) for w in widths[:-1]])
+            self.down = nn.ModuleList([conv(w, w, st, stride=st)
+                                       for w, st in zip(widths[:-1], steps, strict=True)])
         else:
             pool = {"maxpool": (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d),
                     "avgpool": (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)}[downsampling]
-            self.down = nn.ModuleList([pool[dims - 1](2) for _ in widths[:-1]])
-        self.up = nn.ModuleList([up(widths[k + 1], widths[k], 2, stride=2)
+            self.down = nn.ModuleList([pool[dims - 1](st) for st in steps])
+        self.up = nn.ModuleList([up(widths[k + 1], widths[k], steps[k], stride=steps[k])
                                  for k in reversed(range(depth))])
         self.decoder = nn.ModuleList([_Block(dims, 2 * widths[k], widths[k], norm, activation)
                                       for k in reversed(range(depth))])
@@ -128,9 +140,8 @@ class UNet(nn.Module):
         if len(spatial) != self.dims:
             raise ValueError(f"UNet({self.dims}D) got input of shape {tuple(x.shape)}; expected "
                              f"(batch, C_in, {self.dims} spatial sizes)")
-        step = 2**self.depth
         # F.pad takes (left, right) pairs starting from the last dimension
-        extra = [(-n) % step for n in spatial]
+        extra = [(-n) % 2**h for n, h in zip(spatial, self.halvings, strict=True)]
         pad = [p for e in reversed(extra) for p in (e // 2, e - e // 2)]
         if any(pad):
             x = F.pad(x, pad, mode="replicate")
@@ -159,8 +170,9 @@ def build_unet(meta: DatasetMeta, hidden_channels: Any = 32, depth: Any = 4,
         Gives ``in_channels``, ``out_channels``, the number of spatial dimensions and the
         resolution (which bounds ``depth``).
     hidden_channels, depth, norm, activation, downsampling
-        See :class:`UNet`. ``depth`` must leave at least two cells per dimension at the coarsest
-        level: ``2**depth < min(meta.resolution)``.
+        See :class:`UNet`. The longest dimension must keep at least two cells at the coarsest
+        level, ``2**depth < max(meta.resolution)``; a shorter dimension of size ``n`` is halved
+        at the first ``min(depth, ceil(log2 n) - 1)`` levels only (it keeps >= 2 cells).
 
     Returns
     -------
@@ -179,12 +191,17 @@ def build_unet(meta: DatasetMeta, hidden_channels: Any = 32, depth: Any = 4,
     norm = check_choice("norm", norm, NORMS)
     activation = check_choice("activation", activation, ACTIVATIONS)
     downsampling = check_choice("downsampling", downsampling, DOWNSAMPLING)
-    smallest = min(meta.resolution)
-    if 2**depth >= smallest:
-        deepest = math.ceil(math.log2(smallest)) - 1
+    largest = max(meta.resolution)
+    if 2**depth >= largest:
         raise fail("depth", depth,
-                   f"an int in [1, {deepest}] for data={meta.name} with resolution {tuple(meta.resolution)} "
-                   f"(the coarsest level needs at least 2 cells per dimension: 2**depth < "
-                   f"{smallest})")
+                   f"an int in [1, {_halvings(largest)}] for data={meta.name} with resolution "
+                   f"{tuple(meta.resolution)} (the coarsest level needs at least 2 cells along "
+                   f"the longest dimension: 2**depth < {largest})")
     return UNet(meta.spatial_dims, meta.in_channels, meta.out_channels, hidden_channels, depth,
-                norm, activation, downsampling)
+                norm, activation, downsampling,
+                halvings=[min(depth, _halvings(n)) for n in meta.resolution])
+
+
+def _halvings(n: int) -> int:
+    """How often ``n`` cells can be halved (rounding up) keeping at least 2: ``2**h < n``."""
+    return max(0, math.ceil(math.log2(n)) - 1)
