@@ -17,7 +17,7 @@ from pdebench.config import compose
 from pdebench.data.meta import DatasetMeta
 from pdebench.data.trajectories import TrajectoryReader, TrajectoryWindows
 from pdebench.metrics.pdebench_family import PDEBenchRMSE
-from pdebench.run import run
+from pdebench.run import build_datasets, build_model, build_system, run, system_class
 from pdebench.systems.rollout import (
     RolloutDivergedError,
     RolloutSystem,
@@ -380,6 +380,34 @@ def test_2d_pushforward_run(tmp_path):
     assert len(rec["rollout_curve"]["pdebench/rmse"]) == 4
     assert (tmp_path / "run" / "rollout.png").stat().st_size > 0
     json.dumps(rec["metrics_per_window"])
+
+
+@pytest.mark.parametrize("model, data", [("fno", "diffusion_reaction"), ("unet", "burgers"),
+                                         ("deeponet", "diffusion_reaction")])
+def test_zoo_models_shaped_by_the_rollout_meta(model, data):
+    """history 2, n_out 2: in_channels = 2 C (+ constants), out_channels = 2 C."""
+    cfg = compose([f"model={model}", f"data={data}", "system=rollout", "debug=fast",
+                   "data.history=2", "system.n_out=2"])
+    cls = system_class(cfg)
+    datamodules = build_datasets(cfg)
+    metas = {k: dm.meta for k, dm in datamodules.items()}
+    node = {k: v for k, v in cfg.system.items() if k not in ("name", "tiny")}
+    shaped = cls.model_meta(metas, node=node)
+    meta = metas["data"]
+    assert shaped.in_channels == meta.in_channels == 2 * meta.out_channels
+    assert shaped.out_channels == 2 * meta.out_channels
+    system = build_system(cfg, cls, build_model(cfg, shaped), metas)
+    x = torch.randn(2, meta.in_channels, *meta.resolution)
+    assert system.rollout(x, 3).shape == (2, meta.out_channels, *meta.resolution, 3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["unet", "deeponet"])
+def test_slow_zoo_models_end_to_end(tmp_path, model):
+    cfg = compose([f"model={model}", "data=burgers", "system=rollout", "debug=fast",
+                   "data.history=2", "system.mode=unrolled", "system.unroll_steps=2",
+                   f"paths.output_dir={tmp_path}"])
+    assert run(cfg).record["status"] == "ok"
 
 
 @pytest.mark.slow
