@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,10 @@ def test_help_points_to_list(tmp_path):
     out = _pdebench("--help", cwd=tmp_path)
     assert out.returncode == 0
     assert "python -m pdebench list" in out.stdout
-    assert "model: fno" in out.stdout  # the config groups and their options
+    groups = dict(line.split(": ", 1) for line in out.stdout.splitlines()
+                  if re.match(r"^(model|data|system): ", line))
+    assert "fno" in groups["model"].split(", ")  # the config groups and their options
+    assert "darcy" in groups["data"].split(", ")
 
 
 def test_unknown_model_fails_at_once_without_traceback(tmp_path):
