@@ -191,6 +191,13 @@ class RolloutSystem(System):
         mask_channels(meta)  # a mask name that is no input field fails here, before training
         self.fields = meta.output_fields
         self.const_fields = meta.constant_fields
+        expect = self.history * len(self.fields) + len(self.const_fields)
+        if meta.in_channels != expect:
+            raise ValueError(
+                f"system=rollout: dataset {meta.name!r} gives {meta.in_channels} input channels "
+                f"{list(meta.input_fields)}, but data.history={self.history} frames of "
+                f"{list(self.fields)} and the constant fields {list(self.const_fields)} make "
+                f"{expect}; its windows are not history frames (+ constants)")
         self.model = model
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -217,7 +224,7 @@ class RolloutSystem(System):
                               "extent": meta.extent, "input_fields": meta.input_fields,
                               "masks": meta.masks, "constant_fields": meta.constant_fields,
                               "output_fields": rollout_fields(meta.output_fields, n_out),
-                              "extra": {**meta.extra, "n_out": n_out}})
+                              "extra": {**meta.extra, "view": "rollout", "n_out": n_out}})
 
     @property
     def train_future(self) -> int:
@@ -527,6 +534,9 @@ class RolloutDataModule(L.LightningDataModule):
         self.inner.setup(stage)
         dataset = _windows(self.inner)
         reader = dataset.reader
+        if dataset.history != self.history:
+            raise ValueError(f"dataset {self.meta.name!r}: its windows hold {dataset.history} "
+                             f"frames but its meta says data.history={self.history}")
         check_lengths(reader.n_frames, self.history, *self.check, self.meta.name)
         for split in ("train", "val", "test"):
             ids = np.unique(dataset.groups[self.inner.indices[split]])
