@@ -92,7 +92,7 @@ def check_int_list(name: str, value: Any, minimum: int, length: int | None = Non
     """
     what = f"an int >= {minimum}" + ("" if length is None else
                                       f" or a list of {length} such ints")
-    if isinstance(value, Sequence) and not isinstance(value, str) or _is_listlike(value):
+    if _is_listlike(value):  # list, tuple, OmegaConf ListConfig
         items = [_as_int(v) for v in value]
         if (not items or any(v is None or v < minimum for v in items)
                 or (length is not None and len(items) != length)):

@@ -90,8 +90,7 @@ class UNet(nn.Module):
         Width of the first block (PDEBench's ``init_features``); level ``k`` has
         ``hidden_channels * 2**k`` channels.
     depth : int
-        Number of halvings (PDEBench's U-Net has 4). Sizes are padded to multiples of
-        ``2**depth``.
+        Number of levels below the first (PDEBench's U-Net has 4), each halving the grid.
     norm : {"batch", "instance", "group", "none"}
         Normalisation in every block.
     activation : {"relu", "gelu", "silu", "tanh"}
