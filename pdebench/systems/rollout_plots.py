@@ -11,7 +11,8 @@ import torch
 from pdebench.data.meta import DatasetMeta
 from pdebench.plots import _save
 
-#: Metrics drawn on the error-versus-step panel, when the run measured them.
+#: Metrics drawn on the error-versus-step panel, when the run measured them (else the first
+#: three of the curve).
 CURVE_METRICS = ("pdebench/nrmse", "rel_l2", "pdebench/rmse")
 #: Steps of a 2D trajectory shown as images.
 N_SNAPSHOTS = 4
@@ -49,12 +50,16 @@ def plot_rollout(curve: Mapping[str, Any], reference: torch.Tensor, prediction: 
     rows = 1 + (len(fields) * (1 if dims == 1 else 3) if dims in (1, 2) else 0)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
     ax = axes[0, 0]
-    for name in CURVE_METRICS:
-        if name in curve:
-            ax.semilogy(curve["step"], curve[name], marker=".", label=name)
+    names = [n for n in CURVE_METRICS if n in curve] or \
+        [n for n in curve if n != "step"][:len(CURVE_METRICS)]
+    for name in names:
+        ax.plot(curve["step"], curve[name], marker=".", label=name)
+    if names and all(v > 0 for n in names for v in curve[n]):
+        ax.set_yscale("log")
     ax.set_xlabel("rollout step")
-    ax.set_ylabel("error")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("test metric")
+    if names:
+        ax.legend(fontsize=7)
     for extra in axes[0, 1:]:
         extra.axis("off")
     ref, pred = reference.float(), prediction.float()
