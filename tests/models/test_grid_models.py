@@ -17,6 +17,8 @@ from pdebench.models.unet import UNet, build_unet
 from pdebench.run import ConfigError, run
 from pdebench.testing import check_registered_model, tiny_meta
 
+from published_layouts import single_1d, write_pdebench_darcy, write_pt, write_well
+
 GRID_MODELS = ("fno", "tfno", "unet")
 BUILDERS = {"fno": build_fno, "tfno": build_tfno, "unet": build_unet}
 TINY = {"fno": {"n_modes": 3, "hidden_channels": 4, "n_layers": 1},
@@ -240,8 +242,24 @@ def test_end_to_end_every_generated_grid(tmp_path, model, data):
     _end_to_end(tmp_path, model, data)
 
 
+#: Readers of published files that tests/published_layouts.py writes tiny fixtures for:
+#: data name -> (writer of the file under a folder, extra overrides).
+PUBLISHED = {
+    "pdebench_darcy": (lambda d: write_pdebench_darcy(d / "2D_DarcyFlow_beta1.0_Train.hdf5"), []),
+    "pdebench_file": (lambda d: single_1d(d / "1D_Burgers_Sols_Nu0.01.hdf5", n=10, T=6, X=32),
+                      ["data.history=2"]),
+    "the_well": (lambda d: write_well(d / "tiny.hdf5", B=6, T=4, nx=8, ny=8),
+                 ["data.split.train=4", "data.split.val=1", "data.split.test=1"]),
+    "multiphysics_pt": (lambda d: write_pt(d / "p_train_128.pt", n=6, res=16),
+                        ["data.split.train=4", "data.split.val=1", "data.split.test=1"]),
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("model", GRID_MODELS)
-def test_end_to_end_published_pdebench_darcy(tmp_path, model, darcy_file):
-    result = _run(tmp_path, "pdebench_darcy", model, f"data.path={darcy_file}")
+@pytest.mark.parametrize("data", sorted(PUBLISHED))
+def test_end_to_end_published_files(tmp_path, model, data):
+    write, overrides = PUBLISHED[data]
+    path = write(tmp_path)
+    result = _run(tmp_path / "run", data, model, f"data.path={path}", *overrides)
     assert result.record["status"] == "ok"
