@@ -289,6 +289,7 @@ def run(cfg: DictConfig) -> RunResult:
         record["split_sizes"] = _split_sizes(datamodules)
         record["n_parameters"] = int(sum(p.numel() for p in model.parameters()))
         record["metric_info"] = system.metric_info()
+        _check_monitor(cfg, cls, record["metric_info"])
 
         ckpt_path = _resume_checkpoint(cfg, run_dir)
         if ckpt_path is not None:
@@ -326,6 +327,25 @@ def run(cfg: DictConfig) -> RunResult:
     if rank_zero:
         results.write(record, result_path)
     return RunResult("ok", record, result_path)
+
+
+def _check_monitor(cfg: DictConfig, cls: type[System], metric_info: dict[str, Any]) -> None:
+    """Refuse a ``checkpoint.monitor`` the run never logs (before training, not in Lightning's
+    checkpoint callback after the first epoch)."""
+    monitor = (cfg.get("checkpoint") or {}).get("monitor", "val/pdebench/nrmse")
+    if not cls.select_best or not monitor:
+        return
+    names = list(metric_info)
+    # val/<metric>, or val/<task>/<metric> of a multi-task run, or the validation loss
+    if monitor == "val/loss" or any(monitor == f"val/{m}" or
+                                    (monitor.startswith("val/") and monitor.endswith(f"/{m}"))
+                                    for m in names):
+        return
+    shown = ", ".join(f"val/{m}" for m in names[:8]) + (" ..." if len(names) > 8 else "")
+    raise ConfigError(
+        f"checkpoint.monitor={monitor} is not a metric this run computes on the validation "
+        f"split (metrics.names={list((cfg.get('metrics') or {}).get('names', []))}); use one of "
+        f"val/loss, {shown}")
 
 
 def _split_sizes(datamodules: dict[str, PDEDataModule]) -> dict[str, int]:

@@ -157,3 +157,18 @@ def test_typo_in_a_key_fails_at_composition():
 
     with pytest.raises(ConfigCompositionException, match="n_sampels"):
         compose(["data.n_sampels=5"])
+
+
+def test_checkpoint_monitor_not_computed_fails_before_training(tmp_path):
+    """Leaving pdebench/nrmse out of metrics.names while model selection watches it used to
+    end in Lightning's MisconfigurationException after the first epoch."""
+    cfg = _cfg(tmp_path, "metrics.names=[rel_l2]", "metrics.physics=false")
+    with pytest.raises(ConfigError, match=r"checkpoint.monitor=val/pdebench/nrmse .*"
+                                          r"val/loss, val/rel_l2"):
+        run(cfg)
+    record = results.read(tmp_path / "run" / "result.json")
+    assert record["status"] == "failed"
+    assert not (tmp_path / "run" / "checkpoints").exists()
+    ok = run(_cfg(tmp_path, "metrics.names=[rel_l2]", "metrics.physics=false",
+                  "checkpoint.monitor=val/rel_l2", name="ok"))
+    assert ok.status == "ok"
