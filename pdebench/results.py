@@ -116,8 +116,9 @@ REPLICATES = ("seed", "data.instance")
 #: Config keys that locate a published file or folder: only its name counts (a moved folder is the
 #: same data; two different files, e.g. two Burgers viscosities, are different configurations).
 #: A folder (no suffix) keeps its parent's name too: published folders are often named alike
-#: (The Well's ``<dataset>/data``), and two datasets must not merge.
-LOCATIONS = ("data.path", "data.root")
+#: (The Well's ``<dataset>/data``), and two datasets must not merge. ``init_from`` (the run or
+#: checkpoint a transfer run starts from) is compared the same way.
+LOCATIONS = ("data.path", "data.root", "init_from")
 
 
 def location_name(path: str) -> str:

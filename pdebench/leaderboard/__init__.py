@@ -3,7 +3,7 @@
 Command line::
 
     python -m pdebench.leaderboard PATH [PATH ...] [--out DIR] [--metrics NAME ...] [--per-field]
-                                   [--strict]
+                                   [--versus KEY [--plot PNG]] [--strict]
 
 Every ``result.json`` below the paths is read and validated with :func:`pdebench.results.read`.
 Successful (``ok``) runs are sorted into tables (one per dataset, data variant such as
@@ -54,6 +54,7 @@ from pdebench.leaderboard.records import (
 from pdebench.leaderboard.render import render_csv, render_failed_csv, render_markdown
 from pdebench.leaderboard.tasks import task_records, with_task_records
 from pdebench.leaderboard.variants import label_variants
+from pdebench.leaderboard.versus import plot_versus, render_versus, versus
 
 __all__ = [
     "HEADLINE_METRIC",
@@ -122,6 +123,16 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="also show one column per output field of each metric (from metrics_per_field)",
     )
     parser.add_argument(
+        "--versus", metavar="KEY",
+        help="also a table of one metric (the first of --metrics, else "
+             f"{HEADLINE_METRIC}) against the values of the data key KEY "
+             "(e.g. data.split.train), written to versus.md",
+    )
+    parser.add_argument(
+        "--plot", metavar="PNG",
+        help="with --versus: that table as a plot (one line per configuration)",
+    )
+    parser.add_argument(
         "--strict", action="store_true",
         help="exit with status 1 if any result file is invalid",
     )
@@ -175,6 +186,12 @@ def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
         records = label_variants(with_task_records(records))
         kept, superseded = select_latest(records)
         rows = _select_metrics(aggregate(kept), args.metrics)
+        if args.plot and not args.versus:
+            raise LeaderboardError("--plot draws the --versus table: give --versus KEY too")
+        curves = None
+        if args.versus:
+            metric = args.metrics[0] if args.metrics else HEADLINE_METRIC
+            curves = versus(rows, args.versus, metric)
     except LeaderboardError as exc:
         _err(f"error: {exc}")
         return 2
@@ -196,6 +213,16 @@ def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
 
     print(markdown, end="")
     print()
+    if curves is not None:
+        table = render_versus(curves, args.versus, metric)
+        written.append(write_atomic(out / "versus.md", table))
+        print(table)
+        if args.plot:
+            try:
+                written.append(plot_versus(curves, args.versus, metric, args.plot))
+            except LeaderboardError as exc:
+                _err(f"error: {exc}")
+                return 2
     for path in written:
         print(f"wrote {path}")
     if args.strict and invalid:
