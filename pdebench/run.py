@@ -336,10 +336,11 @@ def _check_monitor(cfg: DictConfig, cls: type[System], metric_info: dict[str, An
     if not cls.select_best or not monitor:
         return
     names = list(metric_info)
-    # val/<metric>, or val/<task>/<metric> of a multi-task run, or the validation loss
-    if monitor == "val/loss" or any(monitor == f"val/{m}" or
-                                    (monitor.startswith("val/") and monitor.endswith(f"/{m}"))
-                                    for m in names):
+    # val/<metric>; val/<task>/<metric> of a multi-task run; a mean over datasets whose names
+    # a system reports per dataset (<dataset>/<metric>); the validation loss
+    wanted = monitor.removeprefix("val/")
+    if monitor == "val/loss" or any(m == wanted or wanted.endswith(f"/{m}") or
+                                    m.endswith(f"/{wanted}") for m in names):
         return
     shown = ", ".join(f"val/{m}" for m in names[:8]) + (" ..." if len(names) > 8 else "")
     raise ConfigError(

@@ -17,6 +17,7 @@ from pathlib import Path
 from pdebench.leaderboard.aggregate import Row
 from pdebench.leaderboard.records import LeaderboardError, _natural
 from pdebench.leaderboard.render import _num, _table
+from pdebench.plots import _save
 
 
 @dataclass
@@ -136,11 +137,5 @@ def plot_versus(curves: Sequence[Curve], key: str, metric: str, path: str | Path
     ax.set_ylabel(metric)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return _save(fig, path, "")
 

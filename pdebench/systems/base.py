@@ -29,6 +29,7 @@ What a run does with a system, in order:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -80,6 +81,8 @@ class System(L.LightningModule):
     def __init__(self) -> None:
         super().__init__()
         self.identity: dict[str, Any] = {}
+        self._infer_time = 0.0
+        self._infer_samples = 0
 
     # --- building -------------------------------------------------------------------------
     @classmethod
@@ -178,6 +181,28 @@ class System(L.LightningModule):
                          run_dir / "predictions.png", title)
 
     # --- shared behaviour ----------------------------------------------------------------
+    def on_test_epoch_start(self) -> None:
+        self._infer_time = 0.0
+        self._infer_samples = 0
+
+    def timed_predict(self, predict: Callable[[torch.Tensor], torch.Tensor],
+                      x: torch.Tensor) -> torch.Tensor:
+        """``predict(x)``, its wall time (CUDA synchronised on both sides) and batch size added
+        to the test split's inference clock (reset by :meth:`on_test_epoch_start`)."""
+        if x.is_cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        pred = predict(x)
+        if pred.is_cuda:
+            torch.cuda.synchronize()
+        self._infer_time += time.perf_counter() - t0
+        self._infer_samples += x.shape[0]
+        return pred
+
+    def inference_time_per_sample(self) -> float:
+        """Seconds per sample of the predictions :meth:`timed_predict` measured."""
+        return self._infer_time / max(self._infer_samples, 1)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["pdebench"] = dict(self.identity)
 

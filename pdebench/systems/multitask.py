@@ -16,7 +16,6 @@ weighted loss, the normaliser choice and the per-task reporting.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -147,8 +146,6 @@ class MultiTaskSystem(System):
         self.val_results: dict[str, float] = {}
         self.val_results_per_task: dict[str, dict[str, float]] = {}
         self._val_loss: dict[str, list[float]] = {}
-        self._infer_time = 0.0
-        self._infer_samples = 0
 
     # --- building -------------------------------------------------------------------------
     @classmethod
@@ -297,21 +294,10 @@ class MultiTaskSystem(System):
         self.val_results = mean
         self.val_results_per_task = per_task
 
-    def on_test_epoch_start(self) -> None:
-        self._infer_time = 0.0
-        self._infer_samples = 0
-
     def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int,
                   dataloader_idx: int = 0) -> None:
         task = self.tasks[self.names[dataloader_idx]]
-        if batch["x"].is_cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        pred = task(batch["x"])
-        if pred.is_cuda:
-            torch.cuda.synchronize()
-        self._infer_time += time.perf_counter() - t0
-        self._infer_samples += batch["x"].shape[0]
+        pred = self.timed_predict(task, batch["x"])
         task.test_metrics.update(pred, batch["y"], batch["x"])
 
     def on_test_epoch_end(self) -> None:
@@ -332,7 +318,7 @@ class MultiTaskSystem(System):
                                   for f in fields},
             "metrics_per_task": per_task,
             "metrics_per_task_field": per_task_field,
-            "inference_time_per_sample_s": self._infer_time / max(self._infer_samples, 1),
+            "inference_time_per_sample_s": self.inference_time_per_sample(),
         }
 
     def configure_optimizers(self) -> Any:

@@ -4,7 +4,6 @@ the PDE residual of the dataset's equation (Multiphysics Bench's "PINN" track)."
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -141,8 +140,6 @@ class OperatorSystem(System):
         self.test_metrics = FieldMetrics(metrics, meta)
         self.test_results: dict[str, Any] = {}
         self.val_results: dict[str, float] = {}
-        self._infer_time = 0.0
-        self._infer_samples = 0
 
     def set_normalizers(self, stats: Stats) -> None:
         own = stats[self.dataset_name]
@@ -243,19 +240,8 @@ class OperatorSystem(System):
             self.log(f"val/{name}", value, prog_bar=name == "pdebench/nrmse", sync_dist=True)
         self.val_results = {k: float(v) for k, v in overall.items()}
 
-    def on_test_epoch_start(self) -> None:
-        self._infer_time = 0.0
-        self._infer_samples = 0
-
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        if batch["x"].is_cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        pred = self(batch["x"])
-        if pred.is_cuda:
-            torch.cuda.synchronize()
-        self._infer_time += time.perf_counter() - t0
-        self._infer_samples += batch["x"].shape[0]
+        pred = self.timed_predict(self, batch["x"])
         self.test_metrics.update(pred, batch["y"], batch["x"])
 
     def on_test_epoch_end(self) -> None:
@@ -266,7 +252,7 @@ class OperatorSystem(System):
             "metrics": {k: float(v) for k, v in overall.items()},
             "metrics_per_field": {f: {k: float(v) for k, v in d.items()}
                                   for f, d in per_field.items()},
-            "inference_time_per_sample_s": self._infer_time / max(self._infer_samples, 1),
+            "inference_time_per_sample_s": self.inference_time_per_sample(),
         }
 
     def configure_optimizers(self) -> Any:

@@ -40,7 +40,6 @@ predictions are de-normalised for the metrics.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -207,8 +206,6 @@ class RolloutSystem(System):
         self.test_metrics = FieldMetrics(metrics[self.dataset_name], meta)
         self.test_results: dict[str, Any] = {}
         self.val_results: dict[str, float] = {}
-        self._infer_time = 0.0
-        self._infer_samples = 0
         self._n_pred: int | None = None
         self._val_diverged = ""
 
@@ -350,16 +347,10 @@ class RolloutSystem(System):
         rollout, naming the first step that is not finite."""
         n_frames = batch["y"].shape[-1]
         self._n_pred = n_frames
-        timed = split == "test"
-        if timed and batch["x"].is_cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        pred = self.rollout(batch["x"], n_frames)
-        if timed:
-            if pred.is_cuda:
-                torch.cuda.synchronize()
-            self._infer_time += time.perf_counter() - t0
-            self._infer_samples += batch["x"].shape[0]
+        def predict(x: Tensor) -> Tensor:
+            return self.rollout(x, n_frames)
+
+        pred = self.timed_predict(predict, batch["x"]) if split == "test" else predict(batch["x"])
         finite = torch.isfinite(pred).flatten(0, -2).all(0)  # per predicted frame
         if not bool(finite.all()):
             step = int((~finite).nonzero()[0]) + 1
@@ -397,10 +388,6 @@ class RolloutSystem(System):
             self.log(f"val/{name}", value, prog_bar=name == "pdebench/nrmse", sync_dist=True)
         self.val_results = {k: float(v) for k, v in overall.items()}
 
-    def on_test_epoch_start(self) -> None:
-        self._infer_time = 0.0
-        self._infer_samples = 0
-
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.test_metrics, "test", batch_idx)
 
@@ -416,7 +403,7 @@ class RolloutSystem(System):
             "metrics_per_window": per_window,
             "rollout_curve": curve,
             # one sample = one whole trajectory rolled out
-            "inference_time_per_sample_s": self._infer_time / max(self._infer_samples, 1),
+            "inference_time_per_sample_s": self.inference_time_per_sample(),
         }
 
     def _frame_tables(self, metrics: FieldMetrics
