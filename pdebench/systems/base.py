@@ -199,6 +199,26 @@ class System(L.LightningModule):
         self._infer_samples += x.shape[0]
         return pred
 
+    def log_validation(self, metrics: Any, headline: str = "pdebench/nrmse") -> None:
+        """Compute and reset ``metrics`` (a FieldMetrics), log each as ``val/<name>`` (the
+        ``headline`` on the progress bar) and keep them in ``val_results``."""
+        overall, _ = metrics.compute_and_reset()
+        for name, value in overall.items():
+            # already reduced over ranks by torchmetrics: syncing identical values is a no-op
+            # that keeps Lightning's distributed checks quiet
+            self.log(f"val/{name}", value, prog_bar=name == headline, sync_dist=True)
+        self.val_results = {k: float(v) for k, v in overall.items()}
+
+    def test_report(self, metrics: Any) -> dict[str, Any]:
+        """Compute and reset ``metrics`` (a FieldMetrics), log each as ``test/<name>`` and
+        return ``{"metrics": ..., "metrics_per_field": ...}`` as plain floats."""
+        overall, per_field = metrics.compute_and_reset()
+        for name, value in overall.items():
+            self.log(f"test/{name}", value, sync_dist=True)
+        return {"metrics": {k: float(v) for k, v in overall.items()},
+                "metrics_per_field": {f: {k: float(v) for k, v in d.items()}
+                                      for f, d in per_field.items()}}
+
     def inference_time_per_sample(self) -> float:
         """Seconds per sample of the predictions :meth:`timed_predict` measured."""
         return self._infer_time / max(self._infer_samples, 1)

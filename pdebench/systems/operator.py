@@ -233,25 +233,15 @@ class OperatorSystem(System):
         self.val_metrics.update(self.y_norm.decode(out), batch["y"], batch["x"])
 
     def on_validation_epoch_end(self) -> None:
-        overall, _ = self.val_metrics.compute_and_reset()
-        for name, value in overall.items():
-            # already reduced over ranks by torchmetrics: syncing identical values is a no-op
-            # that keeps Lightning's distributed checks quiet
-            self.log(f"val/{name}", value, prog_bar=name == "pdebench/nrmse", sync_dist=True)
-        self.val_results = {k: float(v) for k, v in overall.items()}
+        self.log_validation(self.val_metrics)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         pred = self.timed_predict(self, batch["x"])
         self.test_metrics.update(pred, batch["y"], batch["x"])
 
     def on_test_epoch_end(self) -> None:
-        overall, per_field = self.test_metrics.compute_and_reset()
-        for name, value in overall.items():
-            self.log(f"test/{name}", value, sync_dist=True)
         self.test_results = {
-            "metrics": {k: float(v) for k, v in overall.items()},
-            "metrics_per_field": {f: {k: float(v) for k, v in d.items()}
-                                  for f, d in per_field.items()},
+            **self.test_report(self.test_metrics),
             "inference_time_per_sample_s": self.inference_time_per_sample(),
         }
 

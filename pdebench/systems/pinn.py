@@ -671,10 +671,7 @@ class PINNSystem(System):
         self.val_metrics.update(pred, batch["y"], batch["x"])
 
     def on_validation_epoch_end(self) -> None:
-        overall, _ = self.val_metrics.compute_and_reset()
-        for name, value in overall.items():
-            self.log(f"val/{name}", value, prog_bar=name == "pinn/l2re")
-        self.val_results = {k: float(v) for k, v in overall.items()}
+        self.log_validation(self.val_metrics, headline="pinn/l2re")
 
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         t0 = time.perf_counter()
@@ -683,13 +680,8 @@ class PINNSystem(System):
         self.test_metrics.update(pred, batch["y"], batch["x"])
 
     def on_test_epoch_end(self) -> None:
-        overall, per_field = self.test_metrics.compute_and_reset()
-        for name, value in overall.items():
-            self.log(f"test/{name}", value)
         self.test_results = {
-            "metrics": {k: float(v) for k, v in overall.items()},
-            "metrics_per_field": {f: {k: float(v) for k, v in d.items()}
-                                  for f, d in per_field.items()},
+            **self.test_report(self.test_metrics),
             "inference_time_per_sample_s": getattr(self, "_infer", 0.0),
         }
 

@@ -383,23 +383,15 @@ class RolloutSystem(System):
                 self.log(f"val/{name}", math.inf, sync_dist=True)
             self.val_results = {n: math.inf for n in names}
             return
-        overall, _ = self.val_metrics.compute_and_reset()
-        for name, value in overall.items():
-            self.log(f"val/{name}", value, prog_bar=name == "pdebench/nrmse", sync_dist=True)
-        self.val_results = {k: float(v) for k, v in overall.items()}
+        self.log_validation(self.val_metrics)
 
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.test_metrics, "test", batch_idx)
 
     def on_test_epoch_end(self) -> None:
         per_window, curve = self._frame_tables(self.test_metrics)
-        overall, per_field = self.test_metrics.compute_and_reset()
-        for name, value in overall.items():
-            self.log(f"test/{name}", value, sync_dist=True)
         self.test_results = {
-            "metrics": {k: float(v) for k, v in overall.items()},
-            "metrics_per_field": {f: {k: float(v) for k, v in d.items()}
-                                  for f, d in per_field.items()},
+            **self.test_report(self.test_metrics),
             "metrics_per_window": per_window,
             "rollout_curve": curve,
             # one sample = one whole trajectory rolled out
