@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from pdebench.datasets.numerics.validation import real_or_nan
+
 __all__ = ["check_choice", "check_fraction", "check_int", "check_int_list", "check_nonnegative",
            "check_positive", "fail"]
 
@@ -30,16 +32,6 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def _as_float(value: Any) -> float:
-    """``value`` as a float (NaN if it is not a number, or is a bool)."""
-    if isinstance(value, bool):
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
     """``value`` as an int in ``[minimum, maximum]``; booleans and non-integral numbers refused."""
     v = _as_int(value)
@@ -51,7 +43,7 @@ def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -
 
 def check_positive(name: str, value: Any) -> float:
     """``value`` as a finite float ``> 0``."""
-    v = _as_float(value)
+    v = real_or_nan(value)
     if not (math.isfinite(v) and v > 0):
         raise fail(name, value, "a finite number > 0")
     return v
@@ -59,7 +51,7 @@ def check_positive(name: str, value: Any) -> float:
 
 def check_nonnegative(name: str, value: Any) -> float:
     """``value`` as a finite float ``>= 0``."""
-    v = _as_float(value)
+    v = real_or_nan(value)
     if not (math.isfinite(v) and v >= 0):
         raise fail(name, value, "a finite number >= 0")
     return v
@@ -68,7 +60,7 @@ def check_nonnegative(name: str, value: Any) -> float:
 def check_fraction(name: str, value: Any, *, closed_low: bool = False,
                    closed_high: bool = True) -> float:
     """``value`` as a float in ``(0, 1]`` (by default; the ends' closure is configurable)."""
-    v = _as_float(value)
+    v = real_or_nan(value)
     ok_low = v >= 0 if closed_low else v > 0
     ok_high = v <= 1 if closed_high else v < 1
     if not (math.isfinite(v) and ok_low and ok_high):

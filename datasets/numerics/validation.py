@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["check_choice", "check_int", "check_interval", "check_range", "check_real",
-           "check_resolution", "check_seed", "check_subset"]
+           "check_resolution", "check_seed", "check_subset", "real_or_nan"]
 
 
 def check_int(name: str, value: Any, minimum: int, why: str = "") -> int:
@@ -33,7 +33,7 @@ def check_seed(value: Any) -> int:
     return check_int("seed", value, 0)
 
 
-def _real(value: Any) -> float:
+def real_or_nan(value: Any) -> float:
     """``value`` as a float, NaN when it is not a number (booleans are not numbers here)."""
     if isinstance(value, bool):
         return math.nan
@@ -45,7 +45,7 @@ def _real(value: Any) -> float:
 
 def check_real(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
     """``value`` as a finite float, optionally ``> 0`` (``positive``) or ``>= 0`` (``nonneg``)."""
-    v = _real(value)
+    v = real_or_nan(value)
     if not math.isfinite(v) or (positive and v <= 0) or (nonneg and v < 0):
         need = " > 0" if positive else " >= 0" if nonneg else ""
         raise ValueError(f"data.{name} must be a finite number{need}, got {value!r}")
@@ -65,7 +65,7 @@ def check_range(name: str, value: Any, lo: float, hi: float, *, integer: bool = 
             ok = False
         v = float(value) if ok else math.nan
     else:
-        v = _real(value)
+        v = real_or_nan(value)
     inside = math.isfinite(v) and (lo < v if open_lo else lo <= v) and (v < hi if open_hi
                                                                         else v <= hi)
     if not inside:
@@ -78,7 +78,7 @@ def check_range(name: str, value: Any, lo: float, hi: float, *, integer: bool = 
 def check_interval(name: str, value: Any, lower: float = -math.inf) -> tuple[float, float]:
     """A pair ``[lo, hi]`` of finite numbers with ``lower < lo <= hi``, as floats."""
     try:
-        lo, hi = (_real(v) for v in value)
+        lo, hi = (real_or_nan(v) for v in value)
     except (TypeError, ValueError):
         lo = hi = math.nan
     if not (math.isfinite(lo) and math.isfinite(hi) and lower < lo <= hi):
